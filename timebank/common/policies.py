@@ -1,0 +1,73 @@
+"""The catalogue of policy keys: what each means and what values it accepts.
+
+The values themselves are data (:class:`timebank.common.models.PolicyValue`, first loaded by the
+migration ``common/0002_default_policies`` from the defaults of DOMAIN.md). This module only says which
+keys exist and checks a proposed value, so a supervisor cannot set "abc" as an age.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+def _int_between(low: int, high: int) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+    return check
+
+
+def _list_of(allowed: set[str]) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) and v in allowed for v in value)
+
+    return check
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    key: str
+    label: str | Promise
+    check: Callable[[Any], bool]
+    unit: str | Promise = ""
+
+
+RELATIVE_KINDS = {"spouse", "parent", "child", "grandparent", "grandchild", "sibling", "friend"}
+
+SPECS: dict[str, PolicySpec] = {
+    spec.key: spec
+    for spec in [
+        PolicySpec("people.serve_min_age", _("Minimum age to serve alone"), _int_between(14, 30), _("years")),
+        PolicySpec(
+            "people.elder_min_age", _("Minimum age to be registered as an elder"), _int_between(50, 80), _("years")
+        ),
+        PolicySpec("people.proxy_min_age", _("Minimum age to act as a proxy"), _int_between(16, 30), _("years")),
+        PolicySpec("people.redeem_min_age", _("Minimum age to redeem stored hours"), _int_between(50, 80), _("years")),
+        PolicySpec(
+            "people.priority_alone_min_age",
+            _("Free service: minimum age for people living alone"),
+            _int_between(60, 100),
+            _("years"),
+        ),
+        PolicySpec(
+            "people.priority_disabled_min_age",
+            _("Free service: minimum age for disabled people in low-income families"),
+            _int_between(50, 100),
+            _("years"),
+        ),
+        PolicySpec(
+            "people.transfer_relative_kinds",
+            _("Relations that may receive transferred hours"),
+            _list_of(RELATIVE_KINDS),
+        ),
+    ]
+}
+
+
+def spec_for(key: str) -> PolicySpec | None:
+    return SPECS.get(key)

@@ -1,0 +1,83 @@
+"""Writes to the region tree and the list of service sites."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from timebank.common.errors import OutOfScope
+
+from .errors import BadCoordinates, BadRegionLevel, DuplicateCode
+from .geo import valid_coordinates
+from .models import Region, Site
+
+if TYPE_CHECKING:
+    from timebank.people.models import User
+
+_CHILD_LEVEL = {Region.Level.CITY: Region.Level.TOWN, Region.Level.TOWN: Region.Level.COMMUNITY}
+
+
+def region_create(
+    *,
+    parent: Region | None,
+    code: str,
+    name: str,
+    level: str,
+    kind: str = "",
+    lat: float | None = None,
+    lon: float | None = None,
+    population: int | None = None,
+) -> Region:
+    expected = Region.Level.CITY if parent is None else _CHILD_LEVEL.get(Region.Level(parent.level))
+    if level != expected:
+        raise BadRegionLevel(
+            field="level",
+            child=Region.Level(level).label if level in Region.Level.values else level,
+            parent=Region.Level(parent.level).label if parent else "—",
+        )
+    if (lat is not None or lon is not None) and not valid_coordinates(lat, lon):
+        raise BadCoordinates(field="lat")
+    if Region.objects.filter(code=code).exists():
+        raise DuplicateCode(field="code", code=code)
+    path = (parent.path if parent else "") + f"{code}/"
+    with transaction.atomic():
+        return Region.objects.create(
+            parent=parent,
+            code=code,
+            name=name,
+            level=level,
+            kind=kind,
+            lat=lat,
+            lon=lon,
+            population=population,
+            path=path,
+        )
+
+
+def site_create(
+    *,
+    actor: User | None,
+    code: str,
+    name: str,
+    kind: str,
+    region: Region,
+    lat: float,
+    lon: float,
+    address: str = "",
+    phone: str = "",
+) -> Site:
+    """Open a service site. Staff may open sites only inside their own area; ``actor=None`` is the system."""
+    if actor is not None:
+        from timebank.people.selectors import can_manage_region
+
+        if not can_manage_region(actor, region):
+            raise OutOfScope()
+    if not valid_coordinates(lat, lon):
+        raise BadCoordinates(field="lat")
+    if Site.objects.filter(code=code).exists():
+        raise DuplicateCode(field="code", code=code)
+    with transaction.atomic():
+        return Site.objects.create(
+            code=code, name=name, kind=kind, region=region, lat=lat, lon=lon, address=address, phone=phone
+        )

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from timebank.people.models import User
+from timebank.people.selectors import active_roles, eligibility
+from timebank.people.services import user_set_elder_mode
+
+from .forms import PhoneLoginForm
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    authentication_form = PhoneLoginForm
+    redirect_authenticated_user = True
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    resident = user.resident
+    context = {
+        "roles": active_roles(user),
+        "resident": resident,
+        "eligibility": eligibility(resident) if resident else None,
+    }
+    return render(request, "web/home.html", context)
+
+
+@require_POST
+def elder_mode(request: HttpRequest) -> HttpResponse:
+    """Switch 长辈版 on or off: remembered on the device (cookie) and, when logged in, on the account."""
+    on = request.POST.get("on") == "1"
+    target = request.POST.get("next") or "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = redirect(target)
+    response.set_cookie("elder_mode", "1" if on else "0", max_age=3600 * 24 * 365 * 5, samesite="Lax")
+    if request.user.is_authenticated:
+        user_set_elder_mode(user=request.user, on=on)
+    return response
