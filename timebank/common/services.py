@@ -41,16 +41,16 @@ def policy_set(
     *, actor: User | None, key: str, value: Any, effective_from: dt.date, note: str = "", allow_past: bool = False
 ) -> PolicyValue:
     """Add a version of a policy. Only city supervisors (or the system, ``actor=None``) may do it."""
-    spec = spec_for(key)
-    if spec is None:
-        raise UnknownPolicy(field="key", key=key)
-    if not spec.check(value):
-        raise BadPolicyValue(field="value", value=value, label=spec.label)
     if actor is not None:
         from timebank.people.selectors import is_city_supervisor
 
         if not is_city_supervisor(actor):
             raise NotAllowed()
+    spec = spec_for(key)
+    if spec is None:
+        raise UnknownPolicy(field="key", key=key)
+    if not spec.check(value):
+        raise BadPolicyValue(field="value", value=value, label=spec.label)
     if not allow_past and effective_from < timezone.localdate():
         raise PolicyBackdated(field="effective_from")
     try:

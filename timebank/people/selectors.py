@@ -17,6 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from timebank.common.selectors import policy_value
+from timebank.common.text import interpolate_lazy
 from timebank.places.models import Region
 
 from . import idnumber
@@ -98,6 +99,7 @@ def regions_visible_to(user: User) -> QuerySet[Region]:
 
 _INITIALS = re.compile(r"^[a-z]+$")
 _DIGITS = re.compile(r"^\d{3,11}$")
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 
 
 def resident_search(user: User, query: str, *, limit: int = 50) -> QuerySet[Resident]:
@@ -107,15 +109,16 @@ def resident_search(user: User, query: str, *, limit: int = 50) -> QuerySet[Resi
     if not text:
         return qs.none()
     compact = idnumber.normalise(text)
-    if len(compact) == 18:
+    if _ID_SHAPE.match(compact):
         return qs.filter(id_hash=idnumber.keyed_hash(compact))[:limit]
     lowered = text.lower().replace(" ", "")
     if _INITIALS.match(lowered):
         return qs.filter(Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)).order_by(
             "name_pinyin", "pk"
         )[:limit]
-    if _DIGITS.match(text):
-        return qs.filter(phone__contains=text).order_by("pk")[:limit]
+    digits = text.replace(" ", "").replace("-", "")
+    if _DIGITS.match(digits):
+        return qs.filter(phone__contains=digits).order_by("pk")[:limit]
     return qs.filter(name__contains=text).order_by("name_pinyin", "pk")[:limit]
 
 
@@ -144,10 +147,14 @@ def eligibility(resident: Resident, *, on: dt.date | None = None) -> Eligibility
     serve_reasons: list[str | Promise] = []
     if age < serve_min:
         serve_reasons.append(
-            _("under %(age)s: may serve only in a group led by a guardian or teacher") % {"age": serve_min}
+            interpolate_lazy(
+                _("under %(age)s: may serve only in a group led by a guardian or teacher"), {"age": serve_min}
+            )
         )
     if resident.barred_until and resident.barred_until >= day:
-        serve_reasons.append(_("barred from serving until %(day)s") % {"day": resident.barred_until})
+        serve_reasons.append(
+            interpolate_lazy(_("barred from serving until %(day)s"), {"day": resident.barred_until.isoformat()})
+        )
     if not resident.active:
         serve_reasons.append(_("the registration is not active"))
 
@@ -155,8 +162,10 @@ def eligibility(resident: Resident, *, on: dt.date | None = None) -> Eligibility
     if age >= policy_value("people.elder_min_age", on=day):
         if resident.lives_alone and age >= policy_value("people.priority_alone_min_age", on=day):
             priority.append(
-                _("aged %(age)s or over and living alone")
-                % {"age": policy_value("people.priority_alone_min_age", on=day)}
+                interpolate_lazy(
+                    _("aged %(age)s or over and living alone"),
+                    {"age": policy_value("people.priority_alone_min_age", on=day)},
+                )
             )
         if (
             resident.disability != Resident.Disability.NONE

@@ -13,6 +13,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from timebank.common.errors import OutOfScope
+from timebank.common.text import join_lazy
+from timebank.places.errors import BadCoordinates
+from timebank.places.geo import valid_coordinates
 from timebank.places.models import Region, Site
 
 from . import idnumber
@@ -84,7 +87,7 @@ def _check_roles(resident: Resident, roles: Iterable[str], *, on: dt.date | None
     for role in roles:
         reason: str | Promise | None = None
         if role == "volunteer" and not elig.may_serve:
-            reason = "; ".join(str(r) for r in elig.serve_reasons)
+            reason = join_lazy("; ", elig.serve_reasons)
         elif role == "elder" and not elig.may_be_elder:
             reason = _("too young to be registered as an elder")
         elif role == "proxy" and not elig.may_be_proxy:
@@ -139,6 +142,8 @@ def resident_register(
     phone_e164 = normalise_phone(phone) if phone else ""
     if disability not in Resident.Disability.values:
         raise InvalidFlag(field="disability", value=disability, field_name=_("disability"))
+    if (lat is not None or lon is not None) and not valid_coordinates(lat, lon):
+        raise BadCoordinates(field="lat")
     if lat is None or lon is None:
         lat, lon = home_region.lat, home_region.lon
     id_hash = idnumber.keyed_hash(parsed.number)

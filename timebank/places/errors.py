@@ -16,3 +16,18 @@ class DuplicateCode(Conflict):
 class BadCoordinates(InvalidInput):
     code = "places.bad_coordinates"
     message = _("The position is not valid: latitude must lie between -90 and 90, longitude between -180 and 180.")
+
+
+class BadCode(InvalidInput):
+    code = "places.bad_code"
+    message = _("The code must be 1 to {max_length} letters, digits, dots, dashes or underscores.")
+
+
+class BadName(InvalidInput):
+    code = "places.bad_name"
+    message = _("Enter a name (1 to {max_length} characters).")
+
+
+class BadSiteKind(InvalidInput):
+    code = "places.bad_site_kind"
+    message = _("Unknown kind of site: {value}.")

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from timebank.common.errors import OutOfScope
 
-from .errors import BadCoordinates, BadRegionLevel, DuplicateCode
+from .errors import BadCode, BadCoordinates, BadName, BadRegionLevel, BadSiteKind, DuplicateCode
 from .geo import valid_coordinates
 from .models import Region, Site
 
 if TYPE_CHECKING:
     from timebank.people.models import User
 
+_CODE = re.compile(r"^[A-Za-z0-9._-]+$")
 _CHILD_LEVEL = {Region.Level.CITY: Region.Level.TOWN, Region.Level.TOWN: Region.Level.COMMUNITY}
 
 
@@ -36,6 +38,11 @@ def region_create(
             child=Region.Level(level).label if level in Region.Level.values else level,
             parent=Region.Level(parent.level).label if parent else "—",
         )
+    if not _CODE.fullmatch(code or "") or len(code) > 24:
+        raise BadCode(field="code", max_length=24)
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        raise BadName(field="name", max_length=64)
     if (lat is not None or lon is not None) and not valid_coordinates(lat, lon):
         raise BadCoordinates(field="lat")
     if Region.objects.filter(code=code).exists():
@@ -73,6 +80,13 @@ def site_create(
 
         if not can_manage_region(actor, region):
             raise OutOfScope()
+    if not _CODE.fullmatch(code or "") or len(code) > 32:
+        raise BadCode(field="code", max_length=32)
+    name = (name or "").strip()
+    if not name or len(name) > 96:
+        raise BadName(field="name", max_length=96)
+    if kind not in Site.Kind.values:
+        raise BadSiteKind(field="kind", value=kind)
     if not valid_coordinates(lat, lon):
         raise BadCoordinates(field="lat")
     if Site.objects.filter(code=code).exists():

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from timebank.people.models import User
@@ -36,7 +37,7 @@ def elder_mode(request: HttpRequest) -> HttpResponse:
     """Switch 长辈版 on or off: remembered on the device (cookie) and, when logged in, on the account."""
     on = request.POST.get("on") == "1"
     target = request.POST.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
         target = "/"
     response = redirect(target)
     response.set_cookie("elder_mode", "1" if on else "0", max_age=3600 * 24 * 365 * 5, samesite="Lax")
