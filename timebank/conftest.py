@@ -30,8 +30,15 @@ PASSWORD = "Tb-test-pass-2026"  # noqa: S105 - test fixture
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
+def _test_settings(settings: Any) -> None:
+    """Fast password hashing; plain static storage (the manifest and STATIC_ROOT exist only after
+    ``collectstatic``; the app's own static files are served from the app directories)."""
+    settings.STATIC_ROOT = None
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture
