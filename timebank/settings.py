@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "timebank.common",
     "timebank.places",
     "timebank.people",
+    "timebank.ledger",
+    "timebank.notify",
     "timebank.web",
 ]
 

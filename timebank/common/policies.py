@@ -61,6 +61,25 @@ SPECS: dict[str, PolicySpec] = {
             _("years"),
         ),
         PolicySpec(
+            "ledger.balance_cap_minutes",
+            _("Most hours one person may hold"),
+            _int_between(60, 10_000_000),
+            _("minutes"),
+        ),
+        PolicySpec(
+            "ledger.rounding_step_minutes", _("Service time is rounded to steps of"), _int_between(1, 120), _("minutes")
+        ),
+        PolicySpec("ledger.rounding_mode", _("Rounding of service time"), lambda v: v in ("nearest", "down", "up")),
+        PolicySpec("ledger.pool_grant_approvals", _("Staff who must agree to a pool grant"), _int_between(2, 5)),
+        PolicySpec(
+            "ledger.expiry_days", _("Days after which unspent hours expire (0 = never)"), _int_between(0, 36_500)
+        ),
+        PolicySpec(
+            "ledger.group_hours_donation_only",
+            _("Hours earned in groups may only be donated"),
+            lambda v: isinstance(v, bool),
+        ),
+        PolicySpec(
             "people.transfer_relative_kinds",
             _("Relations that may receive transferred hours"),
             _list_of(RELATIVE_KINDS),

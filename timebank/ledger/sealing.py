@@ -1,0 +1,205 @@
+"""Tamper evidence: a hash chain of seals over the transfers, and the verification of the whole ledger.
+
+Sealing does not slow postings down: a posting never touches a seal. ``seal_transfers`` first waits
+for the transfers being written at that moment (PostgreSQL: a brief ``LOCK TABLE … IN SHARE MODE``,
+which waits for open inserts and is released at once), so every id up to the one it reads is
+committed and no later transfer can take a smaller id. It then hashes those rows in id order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Max
+
+from .models import Account, Seal, Transfer
+
+GENESIS = "0" * 64
+SEAL_SIZE = 20_000
+_FIELDS = (
+    "id", "key", "request_hash", "debit_account_id", "credit_account_id", "amount", "kind", "phase", "pending_id",
+    "reverses_id", "batch_id", "memo", "place_id", "ref", "actor_id", "created_at",
+)  # fmt: skip
+
+
+def _canonical_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def row_hash(row: dict[str, object]) -> str:
+    """SHA-256 of every column of a transfer, in a fixed order and format."""
+    parts = []
+    for name in _FIELDS:
+        value = row[name]
+        if isinstance(value, dt.datetime):
+            value = _canonical_time(value)
+        parts.append("" if value is None else str(value))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def chain_hash(prev_hash: str, entries: list[list[object]]) -> str:
+    body = json.dumps(entries, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def _rows(first_id: int, last_id: int) -> Iterator[dict[str, object]]:
+    qs = Transfer.objects.filter(id__gte=first_id, id__lte=last_id).order_by("id").values(*_FIELDS)
+    yield from qs.iterator(chunk_size=5000)
+
+
+def _committed_horizon() -> int:
+    """The largest transfer id below which every transfer is committed."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("LOCK TABLE ledger_transfer IN SHARE MODE")
+        return Transfer.objects.aggregate(m=Max("id"))["m"] or 0
+
+
+def seal_transfers(*, size: int = SEAL_SIZE) -> list[Seal]:
+    """Seal every committed transfer not yet sealed, in links of at most ``size`` transfers."""
+    horizon = _committed_horizon()
+    made: list[Seal] = []
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(727001)")  # one sealer at a time
+        last = Seal.objects.order_by("-last_id").first()
+        prev_hash = last.hash if last else GENESIS
+        start = (last.last_id + 1) if last else 1
+        while start <= horizon:
+            end = min(horizon, start + size - 1)
+            entries: list[list[object]] = [[r["id"], row_hash(r)] for r in _rows(start, end)]
+            if entries:
+                seal = Seal.objects.create(
+                    first_id=start,
+                    last_id=end,
+                    count=len(entries),
+                    entries=entries,
+                    prev_hash=prev_hash,
+                    hash=chain_hash(prev_hash, entries),
+                )
+                made.append(seal)
+                prev_hash = seal.hash
+            start = end + 1
+    return made
+
+
+@dataclass
+class Problem:
+    kind: str
+    text: str
+
+
+@dataclass
+class Report:
+    accounts: int = 0
+    transfers: int = 0
+    seals: int = 0
+    unsealed: int = 0
+    outstanding_minutes: int = 0
+    total_minutes: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    last_seal_hash: str = GENESIS
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _sums() -> tuple[dict[int, list[int]], int, int]:
+    """Per account: [debits_posted, credits_posted, debits_pending, credits_pending] from the transfers."""
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT t.debit_account_id, t.credit_account_id, t.phase, t.amount,
+                   (SELECT p.amount FROM ledger_transfer p WHERE p.id = t.pending_id)
+            FROM ledger_transfer t
+            """
+        )
+        count = 0
+        while batch := cur.fetchmany(10_000):
+            for debit, credit, phase, amount, held in batch:
+                count += 1
+                if phase in ("posted", "post"):
+                    sums[debit][0] += amount
+                    sums[credit][1] += amount
+                if phase == "pending":
+                    sums[debit][2] += amount
+                    sums[credit][3] += amount
+                if phase in ("post", "void"):
+                    sums[debit][2] -= held or 0
+                    sums[credit][3] -= held or 0
+    return sums, count, len(sums)
+
+
+def verify_ledger() -> Report:
+    """Recompute every balance from the transfers, check conservation and every seal; name each problem."""
+    report = Report()
+    sums, report.transfers, _ = _sums()
+    total = 0
+    for account in Account.objects.order_by("pk"):
+        report.accounts += 1
+        d_p, c_p, d_h, c_h = sums.get(account.pk, [0, 0, 0, 0])
+        if account.cached:
+            cached = [account.debits_posted, account.credits_posted, account.debits_pending, account.credits_pending]
+            if cached != [d_p, c_p, d_h, c_h]:
+                report.problems.append(
+                    Problem(
+                        "balance",
+                        f"account {account.code} ({account.name}): cached debits/credits posted "
+                        f"{cached[0]}/{cached[1]}, pending {cached[2]}/{cached[3]}; "
+                        f"the transfers give {d_p}/{c_p}, pending {d_h}/{c_h}",
+                    )
+                )
+            total += account.credits_posted - account.debits_posted
+        else:
+            total += c_p - d_p
+        if account.no_overdraw and c_p - d_p - d_h < 0:
+            report.problems.append(
+                Problem("overdrawn", f"account {account.code} ({account.name}) is overdrawn: {c_p - d_p - d_h} min")
+            )
+        if account.code == "issuance":
+            report.outstanding_minutes = d_p - c_p
+    report.total_minutes = total
+    if total != 0:
+        report.problems.append(Problem("conservation", f"the accounts sum to {total} minutes instead of 0"))
+    _verify_seals(report)
+    return report
+
+
+def _verify_seals(report: Report) -> None:
+    prev_hash = GENESIS
+    expected_first = 1
+    last_sealed = 0
+    for seal in Seal.objects.order_by("last_id").iterator(chunk_size=50):
+        report.seals += 1
+        where = f"seal {seal.pk} (transfers {seal.first_id}–{seal.last_id})"
+        if seal.prev_hash != prev_hash:
+            report.problems.append(Problem("chain", f"{where}: does not link to the seal before it"))
+        if seal.first_id != expected_first:
+            report.problems.append(Problem("chain", f"{where}: starts at {seal.first_id}, expected {expected_first}"))
+        entries = [list(e) for e in seal.entries]
+        if chain_hash(seal.prev_hash, entries) != seal.hash:
+            report.problems.append(Problem("chain", f"{where}: its own hash does not match its contents"))
+        recorded = {int(i): h for i, h in entries}
+        current = {int(r["id"]): row_hash(r) for r in _rows(seal.first_id, seal.last_id)}  # type: ignore[call-overload]
+        for tid in sorted(recorded.keys() - current.keys()):
+            report.problems.append(Problem("row_missing", f"transfer #{tid} was sealed in {where} but is gone"))
+        for tid in sorted(current.keys() - recorded.keys()):
+            report.problems.append(Problem("row_inserted", f"transfer #{tid} was inserted into {where} afterwards"))
+        for tid in sorted(recorded.keys() & current.keys()):
+            if recorded[tid] != current[tid]:
+                report.problems.append(Problem("row_edited", f"transfer #{tid} was changed after {where}"))
+        prev_hash = seal.hash
+        expected_first = seal.last_id + 1
+        last_sealed = seal.last_id
+    report.last_seal_hash = prev_hash
+    report.unsealed = Transfer.objects.filter(id__gt=last_sealed).count()

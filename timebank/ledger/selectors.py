@@ -1,0 +1,217 @@
+"""Reads of the ledger: balances and statements people can read (hours, who, what, where)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from timebank.people.models import Resident
+
+from .models import Account, Transfer
+
+Phase = Transfer.Phase
+POSTED_PHASES = (Phase.POSTED, Phase.POST)
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Minutes: ``posted`` is what the account holds; ``held_out`` is reserved for others; ``held_in`` is
+    reserved for it; ``available`` = posted − held_out."""
+
+    posted: int
+    held_in: int
+    held_out: int
+
+    @property
+    def available(self) -> int:
+        return self.posted - self.held_out
+
+
+def _derived(account: Account) -> Balance:
+    """Balance of a derived account, summed from its transfers (one indexed aggregate per side)."""
+    debits = Transfer.objects.filter(debit_account=account)
+    credits = Transfer.objects.filter(credit_account=account)
+    d_posted = debits.filter(phase__in=POSTED_PHASES).aggregate(s=Sum("amount"))["s"] or 0
+    c_posted = credits.filter(phase__in=POSTED_PHASES).aggregate(s=Sum("amount"))["s"] or 0
+    d_held = _open_holds(debits)
+    c_held = _open_holds(credits)
+    return Balance(c_posted - d_posted, c_held, d_held)
+
+
+def _open_holds(qs: QuerySet[Transfer]) -> int:
+    return qs.filter(phase=Phase.PENDING, resolution__isnull=True).aggregate(s=Sum("amount"))["s"] or 0
+
+
+def balance(account: Account) -> Balance:
+    if not account.cached:
+        return _derived(account)
+    fresh = Account.objects.get(pk=account.pk)
+    return Balance(fresh.posted_balance, fresh.credits_pending, fresh.debits_pending)
+
+
+def resident_balance(resident: Resident) -> Balance:
+    """Minutes a resident holds in the personal account (0 before the first transfer)."""
+    account = Account.objects.filter(resident=resident, kind=Account.Kind.PERSONAL).first()
+    return balance(account) if account else Balance(0, 0, 0)
+
+
+def group_balance(resident: Resident) -> Balance:
+    account = Account.objects.filter(resident=resident, kind=Account.Kind.GROUP_EARNED).first()
+    return balance(account) if account else Balance(0, 0, 0)
+
+
+def outstanding_hours() -> int:
+    """Minutes the city owes: everything ever issued, net (minus the issuance account's balance)."""
+    issuance = Account.objects.get(code="issuance")
+    return -balance(issuance).posted
+
+
+def hours(minutes: int) -> Decimal:
+    return (Decimal(minutes) / 60).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a statement, in the words of the account holder."""
+
+    transfer_id: int
+    when: dt.datetime
+    what: str
+    who: str
+    where: str
+    minutes: int  # signed: + received, − paid out
+    balance: int  # minutes after this line
+
+    @property
+    def hours(self) -> Decimal:
+        return hours(self.minutes)
+
+    @property
+    def balance_hours(self) -> Decimal:
+        return hours(self.balance)
+
+
+@dataclass(frozen=True)
+class Statement:
+    account: Account
+    opening: int
+    closing: int
+    lines: list[Line]
+    held: int
+    period: str
+
+
+def _counterparty(account: Account) -> str:
+    if account.resident is not None:
+        return account.resident.name
+    return {
+        Account.Kind.POOL: _("the public time pool"),
+        Account.Kind.ISSUANCE: _("the city (new hours)"),
+        Account.Kind.GUARANTEE: _("the government guarantee"),
+    }.get(Account.Kind(account.kind), account.name)
+
+
+_WHAT = {
+    Transfer.Kind.SERVICE_CREDIT: (_("Service given"), _("Service paid")),
+    Transfer.Kind.REDEMPTION: (_("Service given (paid with the elder's hours)"), _("Service received")),
+    Transfer.Kind.FAMILY_TRANSFER: (_("Hours from family"), _("Hours to family")),
+    Transfer.Kind.DONATION: (_("Donation received"), _("Donation")),
+    Transfer.Kind.POOL_GRANT: (_("Grant from the public pool"), _("Grant paid")),
+    Transfer.Kind.CAP_OVERFLOW: (_("Hours above the cap"), _("Hours above the cap, to the pool")),
+    Transfer.Kind.REVERSAL: (_("Correction"), _("Correction")),
+    Transfer.Kind.ADJUSTMENT: (_("Adjustment"), _("Adjustment")),
+    Transfer.Kind.GUARANTEE: (_("Service bought by the government"), _("Service bought by the government")),
+    Transfer.Kind.GROUP_CREDIT: (_("Group activity"), _("Group activity")),
+}
+
+
+def _line(account: Account, t: Transfer, running: int) -> tuple[Line, int]:
+    incoming = t.credit_account_id == account.pk
+    other = t.debit_account if incoming else t.credit_account
+    label_in, label_out = _WHAT.get(Transfer.Kind(t.kind), (t.kind, t.kind))
+    what = str(label_in if incoming else label_out)
+    if t.memo:
+        what = f"{what} · {t.memo}"
+    signed = t.amount if incoming else -t.amount
+    return (
+        Line(
+            transfer_id=t.pk,
+            when=t.created_at,
+            what=what,
+            who=_counterparty(other),
+            where=t.place.name if t.place_id and t.place else "",
+            minutes=signed,
+            balance=running,
+        ),
+        signed,
+    )
+
+
+def statement_recent(account: Account, *, limit: int = 100) -> Statement:
+    """The last ``limit`` entries with the balance after each, newest first.
+
+    Cost does not grow with the account's history: the current balance is cached on the account row,
+    and the running balance is walked backwards from it over the ``limit`` newest entries (two index
+    range scans on (account, id)).
+    """
+    bal = balance(account)
+    debit_side = Transfer.objects.filter(debit_account=account, phase__in=POSTED_PHASES).order_by("-id")[:limit]
+    credit_side = Transfer.objects.filter(credit_account=account, phase__in=POSTED_PHASES).order_by("-id")[:limit]
+    ids = sorted(set(debit_side.values_list("id", flat=True)) | set(credit_side.values_list("id", flat=True)))
+    ids = ids[::-1][:limit]
+    rows: QuerySet[Transfer] = (
+        Transfer.objects.filter(id__in=ids)
+        .select_related("debit_account__resident", "credit_account__resident", "place")
+        .order_by("-id")
+    )
+    running = bal.posted
+    lines = []
+    for t in rows:
+        line, signed = _line(account, t, running)
+        lines.append(line)
+        running -= signed
+    return Statement(account, running, bal.posted, lines, bal.held_out, _("latest %(n)s entries") % {"n": limit})
+
+
+def statement_month(account: Account, *, year: int, month: int) -> Statement:
+    """All entries of one calendar month (local time), oldest first, with opening and closing balance."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime(year, month, 1, tzinfo=tz)
+    end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+    before = Transfer.objects.filter(phase__in=POSTED_PHASES, created_at__lt=start)
+    opening = (before.filter(credit_account=account).aggregate(s=Sum("amount"))["s"] or 0) - (
+        before.filter(debit_account=account).aggregate(s=Sum("amount"))["s"] or 0
+    )
+    rows = (
+        Transfer.objects.filter(
+            Q(debit_account=account) | Q(credit_account=account),
+            phase__in=POSTED_PHASES,
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .select_related("debit_account__resident", "credit_account__resident", "place")
+        .order_by("id")
+    )
+    lines = []
+    running = opening
+    for t in rows:
+        incoming = t.credit_account_id == account.pk
+        running += t.amount if incoming else -t.amount
+        line, _signed = _line(account, t, running)
+        lines.append(line)
+    held = _open_holds(Transfer.objects.filter(debit_account=account))
+    return Statement(account, opening, running, lines, held, f"{year}-{month:02d}")
+
+
+def open_holds(account: Account) -> list[Transfer]:
+    """Holds on the account not yet settled (e.g. hours of a disputed visit)."""
+    return list(
+        Transfer.objects.filter(Q(debit_account=account) | Q(credit_account=account), phase=Phase.PENDING)
+        .filter(resolution__isnull=True)
+        .order_by("id")
+    )
