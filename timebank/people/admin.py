@@ -37,8 +37,11 @@ class RelationshipAdmin(ReadOnlyAdmin):
     list_display = ("resident", "relative", "kind", "is_proxy", "consent_recorded_at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # both ends in scope: a link must not reveal a person the reader may not see (e.g. an elder to a partner)
         visible = residents_visible_to(request.user).values("pk")  # type: ignore[arg-type]
-        return Relationship.objects.filter(resident__in=visible).select_related("resident", "relative")
+        return Relationship.objects.filter(resident__in=visible, relative__in=visible).select_related(
+            "resident", "relative"
+        )
 
 
 @admin.register(StaffRole)

@@ -83,3 +83,8 @@ class PhoneInUse(Conflict):
 class StaffRoleInvalid(InvalidInput):
     code = "people.staff_role_invalid"
     message = _("This staff role does not fit the chosen area: {reason}.")
+
+
+class WeakPassword(InvalidInput):
+    code = "people.weak_password"
+    message = _("Choose a stronger password: {reason}")

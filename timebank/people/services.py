@@ -7,6 +7,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 import phonenumbers
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -36,6 +38,7 @@ from .errors import (
     RelationExists,
     SelfRelation,
     StaffRoleInvalid,
+    WeakPassword,
 )
 from .models import PersonalDataView, Relationship, Resident, StaffRole, User
 from .pinyin import pinyin_keys
@@ -80,6 +83,13 @@ def _check_languages(languages: Iterable[str]) -> list[str]:
         if code not in result:
             result.append(code)
     return result
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise WeakPassword(field="password", reason=" ".join(exc.messages)) from None
 
 
 def _check_roles(resident: Resident, roles: Iterable[str], *, on: dt.date | None) -> None:
@@ -287,8 +297,9 @@ def login_create(*, actor: User | None, resident: Resident, password: str) -> Us
     username = login_name_for_phone(resident.phone)
     if User.objects.filter(username=username).exists():
         raise PhoneInUse(field="phone")
+    user = User(username=username, first_name=resident.name, resident=resident)
+    _check_password(password, user)
     with transaction.atomic():
-        user = User(username=username, first_name=resident.name, resident=resident)
         user.set_password(password)
         user.save()
     return user
@@ -306,6 +317,9 @@ def staff_create(
     organisation: str = "",
 ) -> User:
     """Create a staff login with one role. A social worker's area is their site's region."""
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        raise InvalidName(field="name")
     if role not in StaffRole.Role.values:
         raise InvalidFlag(field="role", value=role, field_name=_("role"))
     if role == StaffRole.Role.SOCIAL_WORKER:
@@ -325,8 +339,9 @@ def staff_create(
     username = login_name_for_phone(phone)
     if User.objects.filter(username=username).exists():
         raise PhoneInUse(field="phone")
+    user = User(username=username, first_name=name, is_staff=True)
+    _check_password(password, user)
     with transaction.atomic():
-        user = User(username=username, first_name=name.strip(), is_staff=True)
         user.set_password(password)
         user.save()
         StaffRole.objects.create(user=user, role=role, region=region, site=site, organisation=organisation.strip())

@@ -136,7 +136,7 @@ def test_non_supervisors_refused(request, who):
 def test_resident_login_refused(make_resident):
     from timebank.people.services import login_create
 
-    user = login_create(actor=None, resident=make_resident(age=40, phone="13800138000"), password="x-1")
+    user = login_create(actor=None, resident=make_resident(age=40, phone="13800138000"), password="x-pass-1234")
     refused(
         NotAllowed, "not_allowed", "not allowed", actor=user, key="people.serve_min_age", value=16, effective_from=LATER
     )

@@ -86,7 +86,9 @@ def test_region_admin_scoped(client, social_worker, community, other_community):
 def test_residents_without_staff_flag_cannot_enter_admin(client, make_resident):
     from timebank.people import services
 
-    user = services.login_create(actor=None, resident=make_resident(age=30, phone="13800138000"), password="x-1")
+    user = services.login_create(
+        actor=None, resident=make_resident(age=30, phone="13800138000"), password="x-pass-1234"
+    )
     client.force_login(user)
     response = client.get("/admin/people/resident/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
@@ -99,3 +101,21 @@ def test_staff_roles_and_audit_only_for_superusers(client, town_admin, superuser
     assert client.get("/admin/people/user/").status_code == 403
     client.force_login(superuser)
     assert client.get("/admin/people/staffrole/").status_code == 200
+
+
+def test_relationship_admin_never_reveals_people_out_of_scope(
+    client, partner_admin, town_admin, make_resident, community_b, other_community
+):
+    from timebank.people import services
+
+    volunteer = make_resident(name="悦来志愿者", age=30, roles=["volunteer"], home_region=community_b)
+    grandma = make_resident(name="悦来奶奶", age=88, roles=["elder"], home_region=community_b)
+    far_son = make_resident(name="坦洲儿子", age=50, home_region=other_community)
+    services.relationship_create(actor=None, resident=grandma, relative=volunteer, kind="grandchild")
+    services.relationship_create(actor=None, resident=grandma, relative=far_son, kind="child")
+    client.force_login(partner_admin)
+    body = client.get("/admin/people/relationship/").content.decode()
+    assert "悦来奶奶" not in body  # a partner sees volunteers, never elders, not even through a link
+    client.force_login(town_admin)
+    body = client.get("/admin/people/relationship/").content.decode()
+    assert "悦来奶奶" in body and "悦来志愿者" in body and "坦洲儿子" not in body

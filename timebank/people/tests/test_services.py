@@ -619,3 +619,44 @@ def test_eligibility_of_registered_resident_is_consistent(make_resident):
     r = make_resident(age=40)
     e = eligibility(r)
     assert e.age == 40 and e.may_serve and not e.may_redeem and not e.is_priority
+
+
+@pytest.mark.parametrize("password", ["short1", "12345678901", "password123"])
+def test_weak_passwords_refused(make_resident, password):
+    r = make_resident(age=30, phone="13800138000")
+    refused(
+        errors.WeakPassword,
+        "people.weak_password",
+        "Choose a stronger password",
+        services.login_create,
+        actor=None,
+        resident=r,
+        password=password,
+    )
+    refused(
+        errors.WeakPassword,
+        "people.weak_password",
+        "Choose a stronger password",
+        services.staff_create,
+        actor=None,
+        phone="13912340002",
+        name="某人",
+        password=password,
+        role="city_supervisor",
+        region=r.home_region.parent.parent,
+    )
+
+
+def test_staff_without_a_name_refused(city):
+    refused(
+        errors.InvalidName,
+        "people.invalid_name",
+        "Enter the person's name",
+        services.staff_create,
+        actor=None,
+        phone="13912340003",
+        name=" ",
+        password="x-pass-1234",
+        role="city_supervisor",
+        region=city,
+    )
