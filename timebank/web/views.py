@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from timebank.ledger.selectors import hours, resident_balance, statement_recent
+from timebank.ledger.services import account_for
 from timebank.people.models import User
 from timebank.people.selectors import active_roles, eligibility
 from timebank.people.services import user_set_elder_mode
@@ -24,10 +26,14 @@ class LoginView(auth_views.LoginView):
 def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     resident = user.resident
+    balance = resident_balance(resident) if resident else None
     context = {
         "roles": active_roles(user),
         "resident": resident,
         "eligibility": eligibility(resident) if resident else None,
+        "balance": balance,
+        "balance_hours": hours(balance.posted) if balance else None,
+        "statement": statement_recent(account_for(resident), limit=10) if resident else None,
     }
     return render(request, "web/home.html", context)
 
