@@ -70,7 +70,6 @@ SPECS: dict[str, PolicySpec] = {
             "ledger.rounding_step_minutes", _("Service time is rounded to steps of"), _int_between(1, 120), _("minutes")
         ),
         PolicySpec("ledger.rounding_mode", _("Rounding of service time"), lambda v: v in ("nearest", "down", "up")),
-        PolicySpec("ledger.pool_grant_approvals", _("Staff who must agree to a pool grant"), _int_between(2, 5)),
         PolicySpec(
             "ledger.expiry_days", _("Days after which unspent hours expire (0 = never)"), _int_between(0, 36_500)
         ),

@@ -152,6 +152,7 @@ class Transfer(models.Model):
         ADJUSTMENT = "adjustment", _("Adjustment")
         GUARANTEE = "guarantee", _("Service bought by the government guarantee")
         GROUP_CREDIT = "group_credit", _("Group service credit")
+        EXPIRY = "expiry", _("Expired hours")
 
     class Phase(models.TextChoices):
         POSTED = "posted", _("Posted")

@@ -10,7 +10,6 @@ DEFAULTS = {
     "ledger.balance_cap_minutes": 1500 * 60,  # Nanjing, Guangzhou: 1,500 hours per person
     "ledger.rounding_step_minutes": 30,
     "ledger.rounding_mode": "nearest",  # nearest step, halves up; "down" and "up" also allowed
-    "ledger.pool_grant_approvals": 2,  # the requester and one other staff member (four-eyes)
     "ledger.expiry_days": 0,  # 0 = hours never expire (the government guarantees them)
     "ledger.group_hours_donation_only": True,
 }

@@ -51,8 +51,9 @@ def test_volunteer_earns_gives_to_mother_who_redeems(make_resident):
 
 
 def test_cap_overflow_goes_to_pool_and_volunteer_is_told(make_resident):
-    from timebank.common.services import policy_set
     from django.utils import timezone
+
+    from timebank.common.services import policy_set
 
     policy_set(
         actor=None, key="ledger.balance_cap_minutes", value=600, effective_from=timezone.localdate(), allow_past=True
@@ -103,3 +104,34 @@ def _supervisor():
         role="city_supervisor",
         region=Region.objects.get(code="442000"),
     )
+
+
+def test_expiry_is_off_by_default_and_first_in_first_out_when_set(make_resident):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from timebank.common.services import policy_set
+
+    v = make_resident("周志愿", 45)
+    mum = make_resident("周妈妈", 70, roles=("elder",))
+    relationship_create(actor=None, resident=v, relative=mum, kind="parent")
+    with time_machine.travel(dt.datetime(2025, 1, 10, 10, tzinfo=dt.UTC)):
+        services.service_credit(key="old-credit-1", volunteer=v, payer="government", elder=None, minutes=300)
+    with time_machine.travel(dt.datetime(2025, 6, 10, 10, tzinfo=dt.UTC)):
+        services.family_transfer(key="old-gift-001", sender=v, recipient=mum, minutes=120)
+    services.service_credit(key="new-credit-1", volunteer=v, payer="government", elder=None, minutes=60)
+    assert services.hours_expire() == []  # default policy: never expire
+
+    today = timezone.localdate()
+    policy_set(actor=None, key="ledger.expiry_days", value=365, effective_from=today, allow_past=True)
+    made = services.hours_expire(on=today)
+    # The volunteer: 300 old minus the 120 already given away; the new 60 stay. Mum's gift is old too.
+    assert sorted((t.debit_account.resident.name, t.amount) for t in made) == [("周妈妈", 120), ("周志愿", 180)]
+    assert selectors.resident_balance(v).posted == 60
+    assert selectors.resident_balance(mum).posted == 0
+    assert services.hours_expire(on=today) == []  # idempotent on the same day
+    assert services.hours_expire(on=today + dt.timedelta(days=1)) == []  # and on later days
+    assert Notification.objects.filter(topic="ledger.expiry").count() == 2
+    assert verify_ledger().ok
