@@ -374,6 +374,7 @@ def _payer_account(payer: str, elder: Resident | None, *, on: dt.date | None) ->
     raise BadPayer(field="payer", payer=payer)
 
 
+@transaction.atomic  # a refused request must not leave newly opened accounts behind
 def service_credit(
     *,
     key: str,
@@ -425,21 +426,46 @@ def service_credit(
                 actor=actor,
             )
         rest = minutes - to_volunteer
+        # The first transfer written always carries ``key`` itself, so that a retry finds it (see replay).
         if rest and source.pk != pool.pk:
             overflow = book.insert(
-                Spec(f"{key}:cap", source, pool, rest, Kind.CAP_OVERFLOW, memo=memo, place=place, ref=ref),
+                Spec(
+                    f"{key}:cap" if main else key,
+                    source,
+                    pool,
+                    rest,
+                    Kind.CAP_OVERFLOW,
+                    memo=memo,
+                    place=place,
+                    ref=ref,
+                ),
+                digest=digest,
+                actor=actor,
+            )
+        elif rest and main is None:
+            # The pool pays a volunteer at the cap: nothing moves, the hours stay in the pool. The request is
+            # still recorded (a hold on the pool, cancelled at once) so that a retry cannot pay it later.
+            held = book.insert(
+                Spec(f"{key}:at-cap", source, target, rest, kind, Phase.PENDING, memo=memo, place=place, ref=ref),
+                digest=digest,
+                actor=actor,
+            )
+            book.insert(
+                Spec(key, source, target, rest, kind, Phase.VOID, pending=held, memo=memo, place=place, ref=ref),
                 digest=digest,
                 actor=actor,
             )
         if rest:
             _tell_cap(volunteer, rest, cap)
-        # When the pool pays a volunteer who is at the cap, nothing moves: the hours stay in the pool.
         return Credit(main, overflow, minutes, payer)
 
     def replay(first: Transfer) -> Credit:
-        main = first if first.key == key else None
+        if first.phase == Phase.VOID:  # the pool paid a volunteer at the cap: nothing moved
+            return Credit(None, None, minutes, payer)
+        if first.kind == Kind.CAP_OVERFLOW:  # everything went to the pool
+            return Credit(None, first, minutes, payer)
         overflow = Transfer.objects.filter(key=f"{key}:cap").first()
-        return Credit(main, overflow, minutes, payer)
+        return Credit(first, overflow, minutes, payer)
 
     return _idempotent(key, digest, attempt, replay)
 
@@ -581,6 +607,7 @@ def hold_void(*, key: str, pending: Transfer, actor: User | None = None, reason:
 # --------------------------------------------------------------------------------------------- residents
 
 
+@transaction.atomic  # a refused request must not leave newly opened accounts behind
 def family_transfer(
     *, key: str, sender: Resident, recipient: Resident, minutes: int, actor: User | None = None, memo: str = ""
 ) -> Transfer:
@@ -603,6 +630,7 @@ def family_transfer(
     )
 
 
+@transaction.atomic  # a refused request must not leave newly opened accounts behind
 def donate(
     *,
     key: str,
@@ -638,6 +666,7 @@ def group_hours_spend_check(account: Account, kind: str) -> None:
         raise GroupHoursDonationOnly()
 
 
+@transaction.atomic  # a refused request must not leave newly opened accounts behind
 def guarantee_redeem(
     *, key: str, elder: Resident, minutes: int, actor: User | None = None, memo: str = "", ref: str = ""
 ) -> Transfer:
@@ -733,8 +762,8 @@ def pool_grant_approve(*, actor: User, grant: PoolGrant) -> PoolGrant:
     if actor.pk == grant.requested_by_id:
         raise GrantSameApprover()
     pool = system_account("pool")
-    target = account_for(grant.elder)
     with transaction.atomic():
+        target = account_for(grant.elder)
         locked = PoolGrant.objects.select_for_update().get(pk=grant.pk)
         if locked.status != PoolGrant.Status.REQUESTED:
             if locked.approved_by_id == actor.pk:
@@ -881,6 +910,7 @@ def batch_post(*, key: str, entries: Sequence[BatchEntry], actor: User | None = 
     raise AssertionError("unreachable")
 
 
+@transaction.atomic  # a refused request must not leave newly opened accounts behind
 def group_credit_batch(
     *,
     key: str,

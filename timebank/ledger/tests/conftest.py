@@ -30,7 +30,13 @@ def make_resident(community):
     def make(name: str = "陈测试", age: int = 40, roles: tuple[str, ...] = ("volunteer",), **flags) -> Resident:
         today = timezone.localdate()
         n = next(_seq)
-        birth = dt.date(today.year - age - 1, 1 + n % 12, 1 + n % 28)
+        # exactly ``age`` years old today: the last birthday was 1 to 300 days ago
+        anniversary = (
+            today.replace(year=today.year - age)
+            if (today.month, today.day) != (2, 29)
+            else today.replace(year=today.year - age, day=28)
+        )
+        birth = anniversary - dt.timedelta(days=1 + n % 300)
         number = idnumber.make("442000", birth, n % 1000)
         while Resident.objects.filter(id_hash=idnumber.keyed_hash(number)).exists():
             n = next(_seq)
@@ -51,3 +57,43 @@ def make_staff(community):
         )
 
     return make
+
+
+@pytest.fixture
+def plain_user(db) -> User:
+    """A login with no staff role."""
+    return User.objects.create(username=f"plain{next(_seq)}")
+
+
+@pytest.fixture
+def supervisor(make_staff) -> User:
+    return make_staff("city_supervisor")
+
+
+@pytest.fixture
+def fund(supervisor):
+    """Give a resident ``minutes`` of stored hours (a supervisor's adjustment from the issuance account)."""
+    keys = itertools.count(1)
+
+    def give(resident: Resident, minutes: int) -> None:
+        from timebank.ledger import services
+
+        services.adjustment_post(
+            key=f"fund-{resident.pk}-{next(keys)}-{minutes}",
+            account=services.account_for(resident),
+            minutes=minutes,
+            actor=supervisor,
+            reason="opening balance for the test",
+        )
+
+    return give
+
+
+def ledger_counts() -> dict[str, int]:
+    """Rows in every ledger table (and notifications): compare before and after a refused request."""
+    from timebank.ledger.models import Account, Batch, PoolGrant, Seal, Transfer
+    from timebank.notify.models import Notification
+
+    return {
+        model.__name__: model.objects.count() for model in (Account, Batch, PoolGrant, Seal, Transfer, Notification)
+    }
