@@ -90,7 +90,7 @@ def test_bad_key_refused(family, key):
 
 
 def test_same_account_on_both_sides(family, make_resident):
-    li, mother, _friend = family
+    li, _mother, _friend = family
     account = services.account_for(li)
     refused(
         errors.SameAccount,
