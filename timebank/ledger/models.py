@@ -171,6 +171,9 @@ class Transfer(models.Model):
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal")
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="transfers")
     memo = models.CharField(_("what"), max_length=200, blank=True)
+    beneficiary = models.ForeignKey(
+        Resident, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("served elder")
+    )
     place = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     ref = models.CharField(max_length=64, blank=True, db_index=True)
     actor = models.ForeignKey(

@@ -24,7 +24,7 @@ GENESIS = "0" * 64
 SEAL_SIZE = 20_000
 _FIELDS = (
     "id", "key", "request_hash", "debit_account_id", "credit_account_id", "amount", "kind", "phase", "pending_id",
-    "reverses_id", "batch_id", "memo", "place_id", "ref", "actor_id", "created_at",
+    "reverses_id", "batch_id", "memo", "beneficiary_id", "place_id", "ref", "actor_id", "created_at",
 )  # fmt: skip
 
 

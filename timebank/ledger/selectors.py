@@ -137,13 +137,16 @@ def _line(account: Account, t: Transfer, running: int) -> tuple[Line, int]:
     what = str(label_in if incoming else label_out)
     if t.memo:
         what = f"{what} · {t.memo}"
+    who = _counterparty(other)
+    if incoming and t.kind == Transfer.Kind.SERVICE_CREDIT and t.beneficiary is not None:
+        who = t.beneficiary.name  # the elder served, not the account that paid
     signed = t.amount if incoming else -t.amount
     return (
         Line(
             transfer_id=t.pk,
             when=t.created_at,
             what=what,
-            who=_counterparty(other),
+            who=who,
             where=t.place.name if t.place_id and t.place else "",
             minutes=signed,
             balance=running,
@@ -166,7 +169,7 @@ def statement_recent(account: Account, *, limit: int = 100) -> Statement:
     ids = ids[::-1][:limit]
     rows: QuerySet[Transfer] = (
         Transfer.objects.filter(id__in=ids)
-        .select_related("debit_account__resident", "credit_account__resident", "place")
+        .select_related("debit_account__resident", "credit_account__resident", "place", "beneficiary")
         .order_by("-id")
     )
     running = bal.posted
@@ -194,7 +197,7 @@ def statement_month(account: Account, *, year: int, month: int) -> Statement:
             created_at__gte=start,
             created_at__lt=end,
         )
-        .select_related("debit_account__resident", "credit_account__resident", "place")
+        .select_related("debit_account__resident", "credit_account__resident", "place", "beneficiary")
         .order_by("id")
     )
     lines = []

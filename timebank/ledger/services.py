@@ -138,6 +138,7 @@ class Spec:
     memo: str = ""
     place: Region | None = None
     ref: str = ""
+    beneficiary: Resident | None = None
 
 
 def _check_key(key: str) -> str:
@@ -229,6 +230,7 @@ class _Book:
             reverses=spec.reverses,
             batch=batch,
             memo=spec.memo[:200],
+            beneficiary=spec.beneficiary,
             place=spec.place,
             ref=spec.ref[:64],
             actor=actor if actor is not None and actor.pk else None,
@@ -413,7 +415,9 @@ def service_credit(
     def attempt() -> Credit:
         book = _Book([source, target, pool])
         if hold:
-            spec = Spec(key, source, target, minutes, kind, Phase.PENDING, memo=memo, place=place, ref=ref)
+            spec = Spec(
+                key, source, target, minutes, kind, Phase.PENDING, memo=memo, place=place, ref=ref, beneficiary=elder
+            )
             return Credit(book.insert(spec, digest=digest, actor=actor), None, minutes, payer)
         held = book.get(target)
         room = max(0, cap - held.credits_posted - held.credits_pending + held.debits_posted)
@@ -421,7 +425,7 @@ def service_credit(
         main = overflow = None
         if to_volunteer:
             main = book.insert(
-                Spec(key, source, target, to_volunteer, kind, memo=memo, place=place, ref=ref),
+                Spec(key, source, target, to_volunteer, kind, memo=memo, place=place, ref=ref, beneficiary=elder),
                 digest=digest,
                 actor=actor,
             )
@@ -438,6 +442,7 @@ def service_credit(
                     memo=memo,
                     place=place,
                     ref=ref,
+                    beneficiary=elder,
                 ),
                 digest=digest,
                 actor=actor,
@@ -445,13 +450,36 @@ def service_credit(
         elif rest and main is None:
             # The pool pays a volunteer at the cap: nothing moves, the hours stay in the pool. The request is
             # still recorded (a hold on the pool, cancelled at once) so that a retry cannot pay it later.
-            held = book.insert(
-                Spec(f"{key}:at-cap", source, target, rest, kind, Phase.PENDING, memo=memo, place=place, ref=ref),
+            noted = book.insert(
+                Spec(
+                    f"{key}:at-cap",
+                    source,
+                    target,
+                    rest,
+                    kind,
+                    Phase.PENDING,
+                    memo=memo,
+                    place=place,
+                    ref=ref,
+                    beneficiary=elder,
+                ),
                 digest=digest,
                 actor=actor,
             )
             book.insert(
-                Spec(key, source, target, rest, kind, Phase.VOID, pending=held, memo=memo, place=place, ref=ref),
+                Spec(
+                    key,
+                    source,
+                    target,
+                    rest,
+                    kind,
+                    Phase.VOID,
+                    pending=noted,
+                    memo=memo,
+                    place=place,
+                    ref=ref,
+                    beneficiary=elder,
+                ),
                 digest=digest,
                 actor=actor,
             )
@@ -526,6 +554,7 @@ def hold_post(
                     memo=reason or pending.memo,
                     place=pending.place,
                     ref=pending.ref,
+                    beneficiary=pending.beneficiary,
                 ),
                 digest=digest,
                 actor=actor,
@@ -543,6 +572,7 @@ def hold_post(
                     memo=reason,
                     place=pending.place,
                     ref=pending.ref,
+                    beneficiary=pending.beneficiary,
                 ),
                 digest=digest,
                 actor=actor,
@@ -560,6 +590,7 @@ def hold_post(
                     memo=pending.memo,
                     place=pending.place,
                     ref=pending.ref,
+                    beneficiary=pending.beneficiary,
                 ),
                 digest=digest,
                 actor=actor,
@@ -598,6 +629,7 @@ def hold_void(*, key: str, pending: Transfer, actor: User | None = None, reason:
             memo=reason,
             place=pending.place,
             ref=pending.ref,
+            beneficiary=pending.beneficiary,
         )
         return book.insert(spec, digest=digest, actor=actor)
 
