@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from timebank.people.models import Resident
 
@@ -116,17 +117,24 @@ def _counterparty(account: Account) -> str:
     }.get(Account.Kind(account.kind), account.name)
 
 
+# lazy: the labels are translated when a statement is read, in the reader's language, not at import
 _WHAT = {
-    Transfer.Kind.SERVICE_CREDIT: (_("Service given"), _("Service paid")),
-    Transfer.Kind.REDEMPTION: (_("Service given (paid with the elder's hours)"), _("Service received")),
-    Transfer.Kind.FAMILY_TRANSFER: (_("Hours from family"), _("Hours to family")),
-    Transfer.Kind.DONATION: (_("Donation received"), _("Donation")),
-    Transfer.Kind.POOL_GRANT: (_("Grant from the public pool"), _("Grant paid")),
-    Transfer.Kind.CAP_OVERFLOW: (_("Hours above the cap"), _("Hours above the cap, to the pool")),
-    Transfer.Kind.REVERSAL: (_("Correction"), _("Correction")),
-    Transfer.Kind.ADJUSTMENT: (_("Adjustment"), _("Adjustment")),
-    Transfer.Kind.GUARANTEE: (_("Service bought by the government"), _("Service bought by the government")),
-    Transfer.Kind.GROUP_CREDIT: (_("Group activity"), _("Group activity")),
+    Transfer.Kind.SERVICE_CREDIT: (gettext_lazy("Service given"), gettext_lazy("Service paid")),
+    Transfer.Kind.REDEMPTION: (
+        gettext_lazy("Service given (paid with the elder's hours)"),
+        gettext_lazy("Service received"),
+    ),
+    Transfer.Kind.FAMILY_TRANSFER: (gettext_lazy("Hours from family"), gettext_lazy("Hours to family")),
+    Transfer.Kind.DONATION: (gettext_lazy("Donation received"), gettext_lazy("Donation")),
+    Transfer.Kind.POOL_GRANT: (gettext_lazy("Grant from the public pool"), gettext_lazy("Grant paid")),
+    Transfer.Kind.CAP_OVERFLOW: (gettext_lazy("Hours above the cap"), gettext_lazy("Hours above the cap, to the pool")),
+    Transfer.Kind.REVERSAL: (gettext_lazy("Correction"), gettext_lazy("Correction")),
+    Transfer.Kind.ADJUSTMENT: (gettext_lazy("Adjustment"), gettext_lazy("Adjustment")),
+    Transfer.Kind.GUARANTEE: (
+        gettext_lazy("Service bought by the government"),
+        gettext_lazy("Service bought by the government"),
+    ),
+    Transfer.Kind.GROUP_CREDIT: (gettext_lazy("Group activity"), gettext_lazy("Group activity")),
 }
 
 
