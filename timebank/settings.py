@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "timebank.people",
     "timebank.ledger",
     "timebank.notify",
+    "timebank.training",
+    "timebank.care",
     "timebank.web",
 ]
 

@@ -79,6 +79,25 @@ SPECS: dict[str, PolicySpec] = {
             lambda v: isinstance(v, bool),
         ),
         PolicySpec(
+            "care.checkin_max_distance_m",
+            _("Check-in works within this distance of the visit place"),
+            _int_between(50, 5000),
+            _("metres"),
+        ),
+        PolicySpec("care.code_max_failures", _("Wrong card codes allowed per visit"), _int_between(1, 20)),
+        PolicySpec(
+            "care.max_minutes_per_day",
+            _("Most service time one volunteer may record in a day"),
+            _int_between(60, 24 * 60),
+            _("minutes"),
+        ),
+        PolicySpec(
+            "care.guarantee_after_hours",
+            _("A redemption nobody takes may go to the guarantee after"),
+            _int_between(1, 24 * 30),
+            _("hours"),
+        ),
+        PolicySpec(
             "people.transfer_relative_kinds",
             _("Relations that may receive transferred hours"),
             _list_of(RELATIVE_KINDS),

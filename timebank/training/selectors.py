@@ -1,0 +1,23 @@
+"""Reads of training records."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from timebank.people.models import Resident
+
+from .models import Certificate
+
+
+def valid_certificates(resident: Resident, *, on: dt.date | None = None) -> QuerySet[Certificate]:
+    day = on or timezone.localdate()
+    return Certificate.objects.filter(
+        holder=resident, valid_from__lte=day, valid_until__gte=day, revoked_at__isnull=True
+    )
+
+
+def holds_valid_certificate(resident: Resident, track: str, *, on: dt.date | None = None) -> bool:
+    return valid_certificates(resident, on=on).filter(track=track).exists()
