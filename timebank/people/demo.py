@@ -37,17 +37,18 @@ import datetime as dt
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, wraps
 from pathlib import Path
 from typing import TypedDict
 
-from timebank.common.management.demo import DemoContext, DemoLogin, demo_step, fingerprint_fields
+from timebank.common.management.demo import DemoContext, DemoLogin, StepFunction, demo_step, fingerprint_fields
 from timebank.places.demo import address_in, allocate, jitter, words
 from timebank.places.models import Region
 
 from . import idnumber, services
 from .errors import NotEligibleForRole
 from .models import Resident, User
+from .selectors import policies_frozen
 
 CENSUS_CSV = Path(__file__).resolve().parent / "data" / "population_age_2020.csv"
 AREA_CODE = "442000"  # 中山市 (the city has no districts; residents' ID numbers start with 442000)
@@ -363,12 +364,24 @@ def _draw_age(rng: random.Random, weights: dict[int, float]) -> int:
     return rng.choices(ages, weights=[weights[a] for a in ages])[0]
 
 
+def frozen_policies(step: StepFunction) -> StepFunction:
+    """Run a step with each day's eligibility policies read once (no step here changes a policy)."""
+
+    @wraps(step)
+    def run(ctx: DemoContext) -> None:
+        with policies_frozen():
+            step(ctx)
+
+    return run
+
+
 # --- steps -----------------------------------------------------------------------------------------------
 
 VOLUNTEER_FEMALE_SHARE = 0.58  # volunteers lean female (assumption)
 
 
 @demo_step("people.volunteers", order=200, description="volunteers aged 18-75 (and students refused the role)")
+@frozen_policies
 def create_volunteers(ctx: DemoContext) -> None:
     rng = ctx.rng("people.volunteers")
     weights = volunteer_age_weights()
@@ -433,6 +446,7 @@ def hardship_flags(rng: random.Random, age: int) -> Hardship:
 
 
 @demo_step("people.elders", order=210, description="elders aged 60-100 from the census pyramid, hardship flags")
+@frozen_policies
 def create_elders(ctx: DemoContext) -> None:
     rng = ctx.rng("people.elders")
     weights = elder_age_weights()
@@ -465,6 +479,7 @@ def _frail(elder: Resident, age: int) -> bool:
 
 
 @demo_step("people.families", order=220, description="spouses, children (some volunteers), proxies with consent")
+@frozen_policies
 def create_families(ctx: DemoContext) -> None:
     rng = ctx.rng("people.families")
     town_of = {c.pk: t for t in ctx.towns for c in ctx.communities_by_town[t.pk]}
@@ -628,6 +643,7 @@ def create_staff(ctx: DemoContext) -> None:
 
 
 @demo_step("people.demo_accounts", order=240, description="the demo volunteer, elder and proxy, with logins")
+@frozen_policies
 def create_demo_accounts(ctx: DemoContext) -> None:
     """The three residents with logins live in 石岐街道's first community, beside its social worker."""
     town = ctx.towns[0]

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from timebank.common.models import PolicyValue
 from timebank.common.selectors import policy_value
 from timebank.common.text import interpolate_lazy
 from timebank.places.models import Region
@@ -140,10 +145,65 @@ class Eligibility:
     priority_reasons: list[str | Promise] = field(default_factory=list)
 
 
+_ELIGIBILITY_POLICIES = (
+    "people.serve_min_age",
+    "people.elder_min_age",
+    "people.priority_alone_min_age",
+    "people.priority_disabled_min_age",
+    "people.redeem_min_age",
+    "people.proxy_min_age",
+)
+
+
+def _policies_on(day: dt.date, keys: tuple[str, ...]) -> Callable[[str], Any]:
+    """Look up several policies in force on ``day`` with one query (the rule of ``policy_value``).
+
+    Returns a function of the key; it raises :class:`PolicyMissing` for a key with no version in force,
+    only when that key is asked for, as ``policy_value`` would.
+    """
+    values: dict[str, Any] = {}
+    rows = (
+        PolicyValue.objects.filter(key__in=keys, effective_from__lte=day)
+        .order_by("key", "-effective_from")
+        .values_list("key", "value")
+    )
+    for key, value in rows:
+        values.setdefault(key, value)
+
+    def policy(key: str) -> Any:
+        if key not in values:
+            return policy_value(key, on=day)  # none in force: raises PolicyMissing
+        return values[key]
+
+    return policy
+
+
+_frozen_policies: ContextVar[dict[dt.date, Callable[[str], Any]] | None] = ContextVar("frozen_policies", default=None)
+
+
+@contextmanager
+def policies_frozen() -> Iterator[None]:
+    """Inside this block :func:`eligibility` reads each day's policies once and reuses them.
+
+    For bulk work in one transaction where no policy changes on the way (the demo loader registers tens
+    of thousands of people); everywhere else every call reads the policies in force.
+    """
+    token = _frozen_policies.set({})
+    try:
+        yield
+    finally:
+        _frozen_policies.reset(token)
+
+
 def eligibility(resident: Resident, *, on: dt.date | None = None) -> Eligibility:
     day = on or timezone.localdate()
     age = age_on(resident.birth_date, day)
-    serve_min = policy_value("people.serve_min_age", on=day)
+    frozen = _frozen_policies.get()
+    if frozen is None:
+        policy = _policies_on(day, _ELIGIBILITY_POLICIES)
+    else:
+        policy = frozen.get(day) or frozen.setdefault(day, _policies_on(day, _ELIGIBILITY_POLICIES))
+    serve_min = policy("people.serve_min_age")
     serve_reasons: list[str | Promise] = []
     if age < serve_min:
         serve_reasons.append(
@@ -159,18 +219,18 @@ def eligibility(resident: Resident, *, on: dt.date | None = None) -> Eligibility
         serve_reasons.append(_("the registration is not active"))
 
     priority: list[str | Promise] = []
-    if age >= policy_value("people.elder_min_age", on=day):
-        if resident.lives_alone and age >= policy_value("people.priority_alone_min_age", on=day):
+    if age >= policy("people.elder_min_age"):
+        if resident.lives_alone and age >= policy("people.priority_alone_min_age"):
             priority.append(
                 interpolate_lazy(
                     _("aged %(age)s or over and living alone"),
-                    {"age": policy_value("people.priority_alone_min_age", on=day)},
+                    {"age": policy("people.priority_alone_min_age")},
                 )
             )
         if (
             resident.disability != Resident.Disability.NONE
             and resident.low_income
-            and age >= policy_value("people.priority_disabled_min_age", on=day)
+            and age >= policy("people.priority_disabled_min_age")
         ):
             priority.append(_("disabled or semi-disabled in a low-income family"))
         if resident.lost_only_child:
@@ -181,9 +241,9 @@ def eligibility(resident: Resident, *, on: dt.date | None = None) -> Eligibility
         age=age,
         may_serve=not serve_reasons,
         is_priority=bool(priority),
-        may_redeem=age >= policy_value("people.redeem_min_age", on=day) and resident.active,
-        may_be_elder=age >= policy_value("people.elder_min_age", on=day),
-        may_be_proxy=age >= policy_value("people.proxy_min_age", on=day),
+        may_redeem=age >= policy("people.redeem_min_age") and resident.active,
+        may_be_elder=age >= policy("people.elder_min_age"),
+        may_be_proxy=age >= policy("people.proxy_min_age"),
         serve_reasons=serve_reasons,
         priority_reasons=priority,
     )
