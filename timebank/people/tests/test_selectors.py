@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
+from django.utils.translation import override
 
 from timebank.common.services import policy_set
 from timebank.people import services
@@ -21,6 +22,14 @@ from timebank.people.selectors import (
     resident_search,
     residents_visible_to,
 )
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests compare the English wording of reasons; Chinese is covered by test_translations."""
+    with override("en"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 
