@@ -1,5 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("Time Bank administration")
+admin.site.site_title = _("Time Bank")
+admin.site.index_title = _("What your area holds")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

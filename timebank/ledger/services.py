@@ -83,7 +83,8 @@ def account_for(resident: Resident, *, kind: str = Account.Kind.PERSONAL) -> Acc
     account = Account.objects.filter(code=code).first()
     if account is not None:
         return account
-    label = _("hours") if kind == Account.Kind.PERSONAL else _("group hours")
+    # Stored data, so not translated at creation time: the account kind is shown translated next to it.
+    label = "时间账户" if kind == Account.Kind.PERSONAL else "团体服务时间"
     try:
         with transaction.atomic():
             return Account.objects.create(code=code, kind=kind, resident=resident, name=f"{resident.name} · {label}")

@@ -19,6 +19,14 @@ class PhoneLoginForm(AuthenticationForm):
         widget=forms.TextInput(attrs={"autofocus": True, "inputmode": "tel", "autocomplete": "username"}),
     )
 
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "The phone number or the password is wrong. After 5 wrong tries the login is locked for 30 minutes."
+        ),
+        "inactive": _("This account is switched off. Ask your community station."),
+    }
+
     def clean_username(self) -> str:
         raw: str = self.cleaned_data["username"]
         try:
