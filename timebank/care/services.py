@@ -12,11 +12,12 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +34,7 @@ from timebank.training.selectors import holds_valid_certificate
 
 from .errors import (
     AlreadyRated,
+    BadPartPayment,
     BadPayer,
     BadPreference,
     BadRating,
@@ -125,15 +127,22 @@ def catalogue_item_create(
         raise NotAllowed()
     with transaction.atomic():
         item = Item.objects.create(code=code, category=category, name=name, name_en=name_en, icon=icon)
-        _new_version(item, actor, Decimal(str(coefficient)), default_minutes, risk, required_track, "")
+        _new_version(item, actor, _coefficient(coefficient), default_minutes, risk, required_track, "")
     return item
+
+
+def _coefficient(value: Decimal | str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise BadPreference(field="coefficient", value=value) from None
 
 
 def _new_version(
     item: Item, actor: User | None, coefficient: Decimal, minutes: int, risk: str, track: str, note: str
 ) -> ItemVersion:
     bad = BadPreference
-    if not Decimal("0.1") <= coefficient <= Decimal("10"):
+    if not coefficient.is_finite() or not Decimal("0.1") <= coefficient <= Decimal("10"):
         raise bad(field="coefficient", value=coefficient)
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 15 <= minutes <= 12 * 60:
         raise bad(field="default_minutes", value=minutes)
@@ -176,7 +185,7 @@ def catalogue_item_revise(
         return _new_version(
             item,
             actor,
-            Decimal(str(coefficient)) if coefficient is not None else current.coefficient,
+            _coefficient(coefficient) if coefficient is not None else current.coefficient,
             default_minutes if default_minutes is not None else current.default_minutes,
             risk if risk is not None else current.risk,
             required_track if required_track is not None else current.required_track,
@@ -338,6 +347,9 @@ def need_cancel(*, actor: User, need: Need, reason: str) -> Need:
         raise ReasonRequired(field="reason")
     with transaction.atomic():
         need = Need.objects.select_for_update().get(pk=need.pk)
+        started = need.visits.exclude(status__in=[VS.ASSIGNED, VS.CANCELLED, VS.NO_SHOW]).first()
+        if started is not None:  # the volunteer is there or has been: check out, then confirm or dispute
+            raise IllegalTransition(thing=_("visit"), status=Visit.Status(started.status).label)
         for visit in need.visits.filter(status=VS.ASSIGNED):
             _move_visit(visit, VS.CANCELLED, actor=actor, note=reason)
             visit.save(update_fields=["status"])
@@ -407,6 +419,9 @@ def application_withdraw(*, actor: User, application: Application) -> Applicatio
     if actor.resident_id != application.volunteer_id:
         raise NotYourVisit()
     with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        if application.status != Application.Status.APPLIED:  # accepted: decline the visit instead
+            raise IllegalTransition(thing=_("application"), status=Application.Status(application.status).label)
         application.status = Application.Status.WITHDRAWN
         application.save(update_fields=["status"])
     return application
@@ -530,11 +545,13 @@ def _check_position(need: Need, lat: float | None, lon: float | None) -> None:
 
 def _verify_code(visit: Visit, code: str) -> None:
     limit = int(policy_value("care.code_max_failures"))
-    if visit.code_failures >= limit:
+    failures = Visit.objects.filter(pk=visit.pk).values_list("code_failures", flat=True).get()
+    if failures >= limit:
         raise TooManyCodeAttempts()
     if not _code_matches(visit.need.elder, code):
-        with transaction.atomic():
-            Visit.objects.filter(pk=visit.pk).update(code_failures=visit.code_failures + 1)
+        with transaction.atomic():  # counted in the row (F), so stale copies and parallel tries all count
+            Visit.objects.filter(pk=visit.pk).update(code_failures=F("code_failures") + 1)
+        visit.code_failures = failures + 1
         raise WrongCode(field="code")
 
 
@@ -568,6 +585,12 @@ def visit_check_in(
         visit = Visit.objects.select_for_update().select_related("need").get(pk=visit.pk)
         if Visit.objects.filter(volunteer_id=visit.volunteer_id, status=VS.CHECKED_IN).exclude(pk=visit.pk).exists():
             raise ImplausibleTime(reason=_("the volunteer is still checked in at another visit"))
+        if (
+            Visit.objects.filter(volunteer_id=visit.volunteer_id, check_in_at__lte=moment, check_out_at__gt=moment)
+            .exclude(pk=visit.pk)
+            .exists()
+        ):  # otherwise the visit could never be checked out (every check-out would overlap)
+            raise ImplausibleTime(field="at", reason=_("it overlaps another visit of the same volunteer"))
         _move_visit(visit, VS.CHECKED_IN, actor=actor, note="station" if by_station else "")
         visit.check_in_at = moment
         visit.check_in_method = "station" if by_station else ("pin" if code.strip().isdigit() else "qr")
@@ -637,10 +660,30 @@ def visit_check_out(
 
 
 def _confirmer(actor: User, visit: Visit) -> str:
+    if actor.resident_id is not None and actor.resident_id == visit.volunteer_id:
+        raise CannotConfirm()  # even as the elder's proxy or as station staff
     try:
         return _via(actor, visit.need.elder)
     except NotTheirElder:
         raise CannotConfirm() from None
+
+
+def _not_enough(elder: Resident, minutes: int) -> NotEnoughHours:
+    return NotEnoughHours(
+        name=elder.name,
+        available=ledger_selectors.hours(max(ledger_selectors.resident_balance(elder).available, 0)),
+        needed=ledger_selectors.hours(minutes),
+    )
+
+
+def _payer_now(need: Need, minutes: int) -> tuple[str, str]:
+    """Who pays at confirmation. A priority elder's visit falls back to the government when the public pool
+    has too few hours (DOMAIN.md: "paid for from the public pool or the government budget")."""
+    if need.payer == Need.Payer.POOL:
+        pool = ledger.system_account("pool")
+        if ledger_selectors.balance(pool).available < minutes:
+            return Need.Payer.GOVERNMENT, "; the public pool was short, the government paid"
+    return need.payer, ""
 
 
 def visit_confirm(*, actor: User, visit: Visit) -> Visit:
@@ -662,11 +705,12 @@ def visit_confirm(*, actor: User, visit: Visit) -> Visit:
             raise IllegalTransition(thing=_("visit"), status=Visit.Status(visit.status).label)
         need = visit.need
         minutes = ledger.credited_minutes(visit.actual_minutes, need.item_version.coefficient)
+        payer, note = _payer_now(need, minutes)
         try:
             credit = ledger.service_credit(
                 key=f"visit-{visit.pk}-credit",
                 volunteer=visit.volunteer,
-                payer=need.payer,
+                payer=payer,
                 elder=need.elder,
                 minutes=minutes,
                 actor=actor,
@@ -675,12 +719,8 @@ def visit_confirm(*, actor: User, visit: Visit) -> Visit:
                 ref=f"visit:{visit.pk}",
             )
         except InsufficientBalance:
-            raise NotEnoughHours(
-                name=need.elder.name,
-                available=ledger_selectors.hours(ledger_selectors.resident_balance(need.elder).available),
-                needed=ledger_selectors.hours(minutes),
-            ) from None
-        _move_visit(visit, VS.CONFIRMED, actor=actor, note=f"via {via}")
+            raise _not_enough(need.elder, minutes) from None
+        _move_visit(visit, VS.CONFIRMED, actor=actor, note=f"via {via}{note}")
         visit.credited_minutes = minutes
         visit.confirmed_by = actor
         visit.confirmed_via = via
@@ -710,18 +750,21 @@ def visit_dispute(*, actor: User, visit: Visit, complaint: str) -> Dispute:
             raise IllegalTransition(thing=_("visit"), status=Visit.Status(visit.status).label)
         need = visit.need
         minutes = ledger.credited_minutes(visit.actual_minutes, need.item_version.coefficient)
-        held = ledger.service_credit(
-            key=f"visit-{visit.pk}-hold",
-            volunteer=visit.volunteer,
-            payer=need.payer,
-            elder=need.elder,
-            minutes=minutes,
-            actor=actor,
-            memo=need.item.name,
-            place=need.region,
-            ref=f"visit:{visit.pk}",
-            hold=True,
-        )
+        try:
+            held = ledger.service_credit(
+                key=f"visit-{visit.pk}-hold",
+                volunteer=visit.volunteer,
+                payer=_payer_now(need, minutes)[0],
+                elder=need.elder,
+                minutes=minutes,
+                actor=actor,
+                memo=need.item.name,
+                place=need.region,
+                ref=f"visit:{visit.pk}",
+                hold=True,
+            )
+        except InsufficientBalance:
+            raise _not_enough(need.elder, minutes) from None
         _move_visit(visit, VS.DISPUTED, actor=actor, note=f"via {via}: {complaint}")
         visit.credited_minutes = minutes
         visit.hold = held.transfer
@@ -747,6 +790,11 @@ def dispute_resolve(*, actor: User, dispute: Dispute, outcome: str, reason: str,
         if dispute.outcome or visit.status != VS.DISPUTED or visit.hold is None:
             raise IllegalTransition(thing=_("visit"), status=Visit.Status(visit.status).label)
         key = f"visit-{visit.pk}-resolve"
+        held = visit.hold.amount
+        if outcome == Dispute.Outcome.PART and (
+            isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 < minutes < held
+        ):  # None would pay in full, the full amount is "post", 0 is "void"
+            raise BadPartPayment(field="minutes", held=held)
         if outcome == Dispute.Outcome.VOID:
             ledger.hold_void(key=key, pending=visit.hold, actor=actor, reason=reason)
             paid = 0
@@ -832,13 +880,16 @@ def need_fulfil_by_guarantee(*, actor: User, need: Need, provider: str, minutes:
     with transaction.atomic():
         need = Need.objects.select_for_update().get(pk=need.pk)
         _move_need(need, NS.GUARANTEED, actor=actor, note=provider)
-        ledger.guarantee_redeem(
-            key=f"need-{need.pk}-guarantee",
-            elder=need.elder,
-            minutes=amount,
-            actor=actor,
-            memo=f"{need.item.name} · {provider.strip()}"[:200],
-            ref=f"need:{need.pk}",
-        )
+        try:
+            ledger.guarantee_redeem(
+                key=f"need-{need.pk}-guarantee",
+                elder=need.elder,
+                minutes=amount,
+                actor=actor,
+                memo=f"{need.item.name} · {provider.strip()}"[:200],
+                ref=f"need:{need.pk}",
+            )
+        except InsufficientBalance:
+            raise _not_enough(need.elder, amount) from None
         need.save(update_fields=["status"])
     return need
