@@ -75,7 +75,7 @@ fingerprint_fields("people.User", ("username", "first_name", "resident__id_hash"
 ELDER_BAND_DECLINE = (0.72, 0.65, 0.60, 0.50, 0.40, 0.30)
 ELDER_MAX_AGE = 100
 #: (first age, last age, participation factor) for volunteers. Assumption.
-VOLUNTEER_PARTICIPATION = ((18, 22, 1.3), (23, 34, 0.7), (35, 49, 0.8), (50, 59, 1.2), (60, 69, 2.6), (70, 75, 1.4))
+VOLUNTEER_PARTICIPATION = ((18, 22, 1.3), (23, 34, 0.7), (35, 49, 0.8), (50, 59, 1.2), (60, 69, 3.2), (70, 75, 1.5))
 
 
 @cache
