@@ -92,6 +92,16 @@ def account_for(resident: Resident, *, kind: str = Account.Kind.PERSONAL) -> Acc
         return Account.objects.get(code=code)
 
 
+def accounts_for(*wanted: tuple[Resident, str]) -> list[Account]:
+    """Several residents' accounts, opened on first use in a fixed order (resident, kind).
+
+    The services open accounts inside their transaction (so a refused request leaves none behind); in a fixed
+    order, two requests that open the same new accounts cannot wait on each other's uncommitted rows in a cycle.
+    """
+    opened = {(r.pk, k): account_for(r, kind=k) for r, k in sorted(wanted, key=lambda w: (w[0].pk, w[1]))}
+    return [opened[(r.pk, k)] for r, k in wanted]
+
+
 def account_open(*, code: str, kind: str, name: str, no_overdraw: bool = True) -> Account:
     """Open a team or clearing account (for partner time banks, ``no_overdraw=False``)."""
     if kind not in (Account.Kind.TEAM, Account.Kind.CLEARING):
@@ -403,6 +413,8 @@ def service_credit(
     _check_minutes(minutes)
     if payer not in PAYERS:
         raise BadPayer(field="payer", payer=payer)
+    if payer == "own" and elder is not None:
+        accounts_for((elder, Account.Kind.PERSONAL), (volunteer, Account.Kind.PERSONAL))  # in a fixed order
     source, kind = _payer_account(payer, elder, on=on)
     target = account_for(volunteer)
     if source.pk == target.pk:
@@ -652,10 +664,11 @@ def family_transfer(
     kinds = list(policy_value("people.transfer_relative_kinds"))
     if not is_relative(sender, recipient, kinds=kinds):
         raise NotARelative(field="recipient", name=recipient.name)
+    debit, credit = accounts_for((sender, Account.Kind.PERSONAL), (recipient, Account.Kind.PERSONAL))
     return transfer_post(
         key=key,
-        debit=account_for(sender),
-        credit=account_for(recipient),
+        debit=debit,
+        credit=credit,
         minutes=minutes,
         kind=Kind.FAMILY_TRANSFER,
         actor=actor,
@@ -677,13 +690,13 @@ def donate(
     """Donate hours to the public pool, or to a named priority elder in hardship."""
     _check_key(key)
     _check_minutes(minutes)
-    source = account_for(donor, kind=Account.Kind.GROUP_EARNED if from_group_hours else Account.Kind.PERSONAL)
+    source_kind = Account.Kind.GROUP_EARNED if from_group_hours else Account.Kind.PERSONAL
     if to_elder is None:
-        target = system_account("pool")
+        source, target = account_for(donor, kind=source_kind), system_account("pool")
     else:
         if not eligibility(to_elder).is_priority:
             raise NotPriority(field="to_elder", name=to_elder.name)
-        target = account_for(to_elder)
+        source, target = accounts_for((donor, source_kind), (to_elder, Account.Kind.PERSONAL))
     return transfer_post(
         key=key, debit=source, credit=target, minutes=minutes, kind=Kind.DONATION, actor=actor, memo=memo
     )
