@@ -106,3 +106,8 @@ class GuaranteeNotYet(Conflict):
 class NoCard(Conflict):
     code = "care.no_card"
     message = _("This elder has no valid card. Print a new card at the community station.")
+
+
+class BadPartPayment(InvalidInput):
+    code = "care.bad_part_payment"
+    message = _("To pay in part, give the minutes to pay: more than 0 and less than the {held} minutes held.")

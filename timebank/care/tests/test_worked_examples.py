@@ -226,3 +226,62 @@ def test_window_in_the_past_and_backwards(story):
                 window_end=now + dt.timedelta(hours=2),
             )
     assert Need.objects.count() == 0
+
+
+def test_weekly_redemption_with_a_decline_a_no_show_and_the_guarantee(story, make_resident, supervisor):
+    """王伯 (68) earned hours as a volunteer; now he redeems them for a weekly meal, three weeks ahead.
+
+    Week 1: the first volunteer declines, the station sends another, who serves; 王伯 confirms on the phone
+    and both rate. Week 2: the volunteer does not come, nobody else takes it; when the window has begun the
+    bureau buys the meal from a provider and his hours are still spent. Week 3: he cancels.
+    """
+    from timebank.ledger.services import account_for, adjustment_post
+
+    worker, vol = story["worker"], story["volunteer"]
+    wang = make_resident(name="王伯", age=68, roles=["elder"], phone="13600000009", languages=["yue"])
+    wang_user = login_create(actor=None, resident=wang, password=PASSWORD)
+    adjustment_post(key="wang-earned", account=account_for(wang), minutes=300, actor=supervisor, reason="旧账转入")
+    other = make_resident(name="陈义工", age=45, roles=["volunteer"], phone="13600000010", languages=["yue"])
+    other_user = login_create(actor=None, resident=other, password=PASSWORD)
+
+    start = (timezone.now() + dt.timedelta(hours=2)).replace(second=0, microsecond=0)
+    weeks = services.need_publish(
+        actor=wang_user,
+        elder=wang,
+        item="meal",
+        window_start=start,
+        window_end=start + dt.timedelta(hours=2),
+        payer="own",
+        weeks=3,
+        pref_language="yue",
+    )
+    assert [n.via for n in weeks] == ["elder"] * 3 and {n.minutes_reserved for n in weeks} == {60}  # 45 min → 60
+
+    first = services.visit_assign(actor=worker, need=weeks[0], volunteer=vol.resident)
+    services.visit_decline(actor=vol, visit=first, reason="临时加班")
+    visit = services.visit_assign(actor=worker, need=weeks[0], volunteer=other)
+    card = services.card_issue(actor=worker, elder=wang)
+    visit = services.visit_check_in(actor=other_user, visit=visit, code=card.pin, lat=wang.lat, lon=wang.lon, at=start)
+    visit = services.visit_check_out(actor=other_user, visit=visit, at=start + dt.timedelta(minutes=50))
+    visit = services.visit_confirm(actor=wang_user, visit=visit)
+    assert visit.confirmed_via == "elder" and visit.credited_minutes == 60
+    services.visit_rate(actor=wang_user, visit=visit, stars=5)
+    services.visit_rate(actor=other_user, visit=visit, stars=5)
+
+    week2 = weeks[1].window_start
+    missed = services.visit_assign(actor=worker, need=weeks[1], volunteer=vol.resident)
+    with time_machine.travel(week2 + dt.timedelta(minutes=30), tick=False):
+        services.visit_no_show(actor=worker, visit=missed, note="电话不通")
+        need = services.need_fulfil_by_guarantee(
+            actor=worker, need=Need.objects.get(pk=weeks[1].pk), provider="长者饭堂"
+        )
+    assert need.status == Need.Status.GUARANTEED
+    services.need_cancel(actor=wang_user, need=weeks[2], reason="去女儿家住")
+
+    balance = ledger_selectors.resident_balance(wang)
+    assert balance.posted == 300 - 60 - 60
+    statement = ledger_selectors.statement_recent(ledger_selectors.Account.objects.get(resident=wang))
+    assert [line.minutes for line in statement.lines] == [-60, -60, 300]
+    assert "长者饭堂" in statement.lines[0].what
+    assert ledger_selectors.resident_balance(other).posted == 60
+    assert verify_ledger().ok
