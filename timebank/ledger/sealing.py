@@ -73,12 +73,13 @@ def seal_transfers(*, size: int = SEAL_SIZE) -> list[Seal]:
         last = Seal.objects.order_by("-last_id").first()
         prev_hash = last.hash if last else GENESIS
         start = (last.last_id + 1) if last else 1
+        first = start  # a range with no transfers (a gap in the ids) joins the next seal: the chain stays contiguous
         while start <= horizon:
             end = min(horizon, start + size - 1)
             entries: list[list[object]] = [[r["id"], row_hash(r)] for r in _rows(start, end)]
             if entries:
                 seal = Seal.objects.create(
-                    first_id=start,
+                    first_id=first,
                     last_id=end,
                     count=len(entries),
                     entries=entries,
@@ -87,6 +88,7 @@ def seal_transfers(*, size: int = SEAL_SIZE) -> list[Seal]:
                 )
                 made.append(seal)
                 prev_hash = seal.hash
+                first = end + 1
             start = end + 1
     return made
 

@@ -241,3 +241,24 @@ def test_triggers_are_back_after_tampering(sealed):
     a.refresh_from_db()
     assert a.credits_posted == before + 30
     assert verify_ledger().ok
+
+
+def test_a_gap_in_the_ids_longer_than_a_seal_keeps_the_chain_contiguous(make_resident):
+    """Ids are not dense (rolled-back inserts use up sequence values): an empty range must not break the chain."""
+    v = make_resident("戊", 40)
+    services.service_credit(key="seal-gap-before", volunteer=v, payer="government", elder=None, minutes=30)
+    last = Transfer.objects.order_by("-id").first()
+    far = last.pk + 25
+    execute(
+        "INSERT INTO ledger_transfer (id, key, request_hash, debit_account_id, credit_account_id, amount, kind, phase,"
+        " memo, ref, created_at) VALUES (%s, 'seal-gap-far', 'raw', %s, %s, 30, 'adjustment', 'posted', '', '', %s)",
+        [far, last.debit_account_id, last.credit_account_id, connection.ops.adapt_datetimefield_value(last.created_at)],
+    )
+    services.service_credit(key="seal-gap-after", volunteer=v, payer="government", elder=None, minutes=30)
+    seals = seal_transfers(size=7)
+    assert sum(s.count for s in seals) == Transfer.objects.count()
+    for before, after in itertools.pairwise(Seal.objects.order_by("last_id")):
+        assert after.first_id == before.last_id + 1
+    report = verify_ledger()
+    assert report.ok, report.problems
+    assert report.unsealed == 0
