@@ -111,3 +111,8 @@ class NoCard(Conflict):
 class BadPartPayment(InvalidInput):
     code = "care.bad_part_payment"
     message = _("To pay in part, give the minutes to pay: more than 0 and less than the {held} minutes held.")
+
+
+class NotAnElder(InvalidInput):
+    code = "care.not_an_elder"
+    message = _("{name} is not registered as an elder. Register the elder role at the station first.")

@@ -45,6 +45,7 @@ from .errors import (
     IllegalTransition,
     ImplausibleTime,
     NoCard,
+    NotAnElder,
     NotEnoughHours,
     NotQualified,
     NotTheirElder,
@@ -245,6 +246,8 @@ def need_publish(
     by default the pool for priority elders and the government for others.
     """
     via = _via(actor, elder)
+    if not elder.is_elder:
+        raise NotAnElder(field="elder", name=elder.name)
     if isinstance(item, str):
         found = Item.objects.filter(code=item, active=True).first()
         if found is None:
@@ -699,15 +702,16 @@ def visit_confirm(*, actor: User, visit: Visit) -> Visit:
             .select_related("need__elder", "need__item_version", "volunteer")
             .get(pk=visit.pk)
         )
-        if visit.status in (VS.CONFIRMED, VS.RATED) and visit.transfer_id is not None:
+        if visit.status in (VS.CONFIRMED, VS.RATED):  # pressed again: it is done, nothing more happens
             return visit
         if visit.status != VS.CHECKED_OUT or visit.actual_minutes is None:
             raise IllegalTransition(thing=_("visit"), status=Visit.Status(visit.status).label)
         need = visit.need
         minutes = ledger.credited_minutes(visit.actual_minutes, need.item_version.coefficient)
         payer, note = _payer_now(need, minutes)
-        try:
-            credit = ledger.service_credit(
+
+        def pay(payer: str) -> ledger.Credit:
+            return ledger.service_credit(
                 key=f"visit-{visit.pk}-credit",
                 volunteer=visit.volunteer,
                 payer=payer,
@@ -718,8 +722,15 @@ def visit_confirm(*, actor: User, visit: Visit) -> Visit:
                 place=need.region,
                 ref=f"visit:{visit.pk}",
             )
+
+        try:
+            credit = pay(payer)
         except InsufficientBalance:
-            raise _not_enough(need.elder, minutes) from None
+            if payer != Need.Payer.POOL:
+                raise _not_enough(need.elder, minutes) from None
+            # The pool emptied between the look and the payment (the ledger locks it; we do not).
+            payer, note = Need.Payer.GOVERNMENT, "; the public pool was short, the government paid"
+            credit = pay(payer)
         _move_visit(visit, VS.CONFIRMED, actor=actor, note=f"via {via}{note}")
         visit.credited_minutes = minutes
         visit.confirmed_by = actor

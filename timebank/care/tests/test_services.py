@@ -145,9 +145,18 @@ def test_bad_place(world):
 
 def test_who_pays_is_checked(world, make_resident, fund):
     young = make_resident(name="年轻人", age=59, roles=[])
-    fund(young, 600)
+    with refused(errors.NotAnElder, "care.not_an_elder"):  # needs are for registered elders
+        services.need_publish(actor=world.worker, elder=young, item="chat", **window(world))
+    # Shanghai redeems from 65: an elder of 62 with hours may not redeem them under that policy.
+    from django.utils import timezone
+
+    from timebank.common.services import policy_set
+
+    policy_set(actor=None, key="people.redeem_min_age", value=65, effective_from=timezone.localdate(), allow_past=True)
+    sixty_two = make_resident(name="六十二", age=62, roles=["elder"])
+    fund(sixty_two, 600)
     with refused(errors.BadPayer, "care.bad_payer"):  # below the redemption age, whatever she holds
-        services.need_publish(actor=world.worker, elder=young, item="chat", payer="own", **window(world))
+        services.need_publish(actor=world.worker, elder=sixty_two, item="chat", payer="own", **window(world))
     ordinary = make_resident(name="普通长者", age=70, roles=["elder"])
     with refused(errors.BadPayer, "care.bad_payer"):  # the pool pays for priority elders only
         services.need_publish(actor=world.worker, elder=ordinary, item="chat", payer="pool", **window(world))

@@ -161,7 +161,7 @@ def test_redemption_needs_hours_and_age(story, make_resident, social_worker):
             window_end=timezone.now() + dt.timedelta(hours=2),
         )
     start = timezone.now() + dt.timedelta(hours=1)
-    with pytest.raises(errors.BadPayer):
+    with pytest.raises(errors.NotAnElder):
         services.need_publish(
             actor=social_worker,
             elder=young,
