@@ -34,6 +34,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing (and succeed) when residents already exist"
         )
+        parser.add_argument(
+            "--until", metavar="STEP", help="stop after this step (e.g. people.demo_accounts); the steps are printed"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         existing = Resident.objects.count()
@@ -50,6 +53,11 @@ class Command(BaseCommand):
         scale = SCALES[options["scale"]]
         ctx = DemoContext(seed=options["seed"], scale=scale, log=self.stdout.write)
         steps = discover_steps()
+        if options["until"]:
+            names = [s.name for s in steps]
+            if options["until"] not in names:
+                raise CommandError(f"No step {options['until']!r}; the steps are: {', '.join(names)}.")
+            steps = steps[: names.index(options["until"]) + 1]
         self.stdout.write(f"seed_demo: scale={scale.name} seed={ctx.seed}, {len(steps)} steps")
         start = time.perf_counter()
         with transaction.atomic():  # all or nothing: a failed step leaves the database as it was
