@@ -40,6 +40,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy timebank
 
+## make bench: every benchmark in bench/ on the PostgreSQL server at 127.0.0.1:5432 (scratch databases tb_bench*);
+## results in bench/RESULTS.md. BENCH_ARGS passes options, e.g. BENCH_ARGS="--seconds 15".
+bench: $(VENV)/.installed
+	BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" PY=$(PY) bench/run_all.sh $(BENCH_ARGS)
+
 messages: $(VENV)/.installed
 	cd timebank && ../$(PY) ../manage.py makemessages -l zh_Hans -l en --no-obsolete && ../$(PY) ../manage.py compilemessages
 
