@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "timebank.notify",
     "timebank.training",
     "timebank.care",
+    "timebank.matching",
     "timebank.web",
 ]
 
@@ -128,7 +129,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

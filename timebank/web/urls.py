@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -10,4 +10,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("elder-mode/", views.elder_mode, name="elder_mode"),
+    path("elder/", include("timebank.web.elder.urls")),
+    path("volunteer/", include("timebank.web.volunteer.urls")),
+    path("station/", include("timebank.web.station.urls")),
+    path("area/", include("timebank.web.area.urls")),
 ]

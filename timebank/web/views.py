@@ -13,6 +13,7 @@ from timebank.people.models import User
 from timebank.people.selectors import active_roles, eligibility
 from timebank.people.services import user_set_elder_mode
 
+from .access import areas_for
 from .forms import PhoneLoginForm
 
 
@@ -28,6 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     resident = user.resident
     balance = resident_balance(resident) if resident else None
     context = {
+        "areas": areas_for(user),
         "roles": active_roles(user),
         "resident": resident,
         "eligibility": eligibility(resident) if resident else None,
