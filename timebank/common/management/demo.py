@@ -17,7 +17,7 @@ Rules for a step (so that later issues can add visits, hours and training withou
   new kinds of objects) and count what was made in ``ctx.counts``.
 * Per-scale sizes live in :class:`Scale`; a later app can keep its own table keyed by ``ctx.scale.name``.
 
-Orders in use: 100 places, 200-290 people. Suggested: 300 teams, 400 ledger, 500 training, 600 care.
+Orders in use: 100-110 places, 200-240 people, 350 training, 400 care, 450 ledger (300 is free for teams).
 """
 
 from __future__ import annotations
