@@ -46,3 +46,14 @@ def test_language_switch_to_english(new_page):
     page.get_by_role("button", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("button", name="Log out").is_visible()
+
+
+def test_the_elder_checks_catch_the_standard_view(new_page):
+    """The 长辈版 checks are real: the standard view (17 px text, 44 px targets) fails them."""
+    from .conftest import _ELDER_CHECKS
+
+    page = new_page(PHONE)
+    login(page, "volunteer")
+    problems = page.evaluate(_ELDER_CHECKS)
+    assert any(p.startswith("body text") for p in problems)
+    assert any(p.startswith("target") for p in problems)
