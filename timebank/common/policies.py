@@ -102,6 +102,39 @@ SPECS: dict[str, PolicySpec] = {
             _("Relations that may receive transferred hours"),
             _list_of(RELATIVE_KINDS),
         ),
+        PolicySpec(
+            "matching.walk_radius_m",
+            _("Volunteers are suggested within this distance of a need (the 15-minute circle)"),
+            _int_between(100, 50_000),
+            _("metres"),
+        ),
+        PolicySpec(
+            "matching.score_weights",
+            _("Weights of distance, rating, continuity, fairness, reliability and preference in the ranking"),
+            lambda v: isinstance(v, dict)
+            and set(v) == {"distance", "rating", "continuity", "fairness", "reliability", "preference"}
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 10 for x in v.values()),
+        ),
+        PolicySpec(
+            "matching.fairness_days", _("Fairness counts the hours served in the last"), _int_between(1, 365), _("days")
+        ),
+        PolicySpec(
+            "matching.reliability_days",
+            _("Reliability counts no-shows and cancellations in the last"),
+            _int_between(1, 730),
+            _("days"),
+        ),
+        PolicySpec(
+            "matching.max_visits_per_day",
+            _("Most visits the daily dispatch gives one volunteer"),
+            _int_between(1, 8),
+        ),
+        PolicySpec(
+            "matching.walk_speed_m_per_min",
+            _("Walking speed assumed between visits"),
+            _int_between(20, 1000),
+            _("metres per minute"),
+        ),
     ]
 }
 
