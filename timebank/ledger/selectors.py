@@ -48,17 +48,18 @@ def _open_holds(qs: QuerySet[Transfer]) -> int:
     return qs.filter(phase=Phase.PENDING, resolution__isnull=True).aggregate(s=Sum("amount"))["s"] or 0
 
 
-def balance(account: Account) -> Balance:
+def balance(account: Account, *, just_read: bool = False) -> Balance:
+    """The account's balance now. ``just_read``: the caller has just read the row; don't read it again."""
     if not account.cached:
         return _derived(account)
-    fresh = Account.objects.get(pk=account.pk)
+    fresh = account if just_read else Account.objects.get(pk=account.pk)
     return Balance(fresh.posted_balance, fresh.credits_pending, fresh.debits_pending)
 
 
 def resident_balance(resident: Resident) -> Balance:
     """Minutes a resident holds in the personal account (0 before the first transfer)."""
     account = Account.objects.filter(resident=resident, kind=Account.Kind.PERSONAL).first()
-    return balance(account) if account else Balance(0, 0, 0)
+    return balance(account, just_read=True) if account else Balance(0, 0, 0)
 
 
 def group_balance(resident: Resident) -> Balance:

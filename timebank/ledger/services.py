@@ -425,8 +425,16 @@ def service_credit(
     )
     cap = int(policy_value("ledger.balance_cap_minutes", on=on))
 
+    # The pool row is locked only when this credit may cross the cap (or the pool pays): otherwise two
+    # credits to two volunteers would queue on it. The guess is made on an unlocked read and checked on
+    # the locked row; a wrong guess (the volunteer's balance grew meanwhile) retries with the pool locked.
+    unlocked = Account.objects.filter(pk=target.pk).values_list(
+        "credits_posted", "credits_pending", "debits_posted"
+    ).first() or (0, 0, 0)
+    lock_pool = [(hold is False and unlocked[0] + unlocked[1] - unlocked[2] + minutes > cap) or source.pk == pool.pk]
+
     def attempt() -> Credit:
-        book = _Book([source, target, pool])
+        book = _Book([source, target, pool] if lock_pool[0] else [source, target])
         if hold:
             spec = Spec(
                 key, source, target, minutes, kind, Phase.PENDING, memo=memo, place=place, ref=ref, beneficiary=elder
@@ -434,6 +442,9 @@ def service_credit(
             return Credit(book.insert(spec, digest=digest, actor=actor), None, minutes, payer)
         held = book.get(target)
         room = max(0, cap - held.credits_posted - held.credits_pending + held.debits_posted)
+        if room < minutes and not lock_pool[0]:
+            lock_pool[0] = True
+            raise _RetryWithPool()
         to_volunteer = min(room, minutes)
         main = overflow = None
         if to_volunteer:
@@ -508,7 +519,14 @@ def service_credit(
         overflow = Transfer.objects.filter(key=f"{key}:cap").first()
         return Credit(first, overflow, minutes, payer)
 
-    return _idempotent(key, digest, attempt, replay)
+    try:
+        return _idempotent(key, digest, attempt, replay)
+    except _RetryWithPool:  # rolled back; now with the pool locked too
+        return _idempotent(key, digest, attempt, replay)
+
+
+class _RetryWithPool(Exception):
+    """Internal: the volunteer's balance crossed the cap after the unlocked look; lock the pool and retry."""
 
 
 def _tell_cap(volunteer: Resident, minutes: int, cap: int) -> None:

@@ -251,3 +251,36 @@ def test_same_new_accounts_opened_from_both_sides_at_once(make_resident, fund, s
     for a, b in pairs:
         assert selectors.resident_balance(a).posted == selectors.resident_balance(b).posted == 60
     assert verify_ledger().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_credits_racing_past_the_cap_lock_the_pool_and_overflow_exactly(make_resident):
+    """Credits below the cap do not lock the pool; when racing credits push a volunteer past the cap, the
+    ones that find no room retry with the pool locked and send exactly the excess there."""
+    from django.utils import timezone
+
+    from timebank.common.services import policy_set
+
+    policy_set(
+        actor=None, key="ledger.balance_cap_minutes", value=600, effective_from=timezone.localdate(), allow_past=True
+    )
+    volunteer = make_resident("赶上限", 40)
+    services.service_credit(key="cap-race-seed", volunteer=volunteer, payer="government", elder=None, minutes=360)
+    pool = services.system_account("pool")
+    pool_before = selectors.balance(pool).posted
+
+    def work(i: int) -> list[tuple[str, Any]]:
+        # each unlocked look sees 360 + 60 <= 600: none of them locks the pool at first
+        credit = services.service_credit(
+            key=f"cap-race-{i:02d}", volunteer=volunteer, payer="government", elder=None, minutes=60
+        )
+        return [("ok", (credit.to_volunteer, credit.overflow.amount if credit.overflow else 0))]
+
+    outcomes = run_threads(work)
+    paid = sum(v for _, (v, _o) in outcomes)
+    overflow = sum(o for _, (_v, o) in outcomes)
+    assert paid == 240 and overflow == THREADS * 60 - 240
+    assert selectors.resident_balance(volunteer).posted == 600
+    assert selectors.balance(pool).posted - pool_before == overflow
+    assert verify_ledger().ok
