@@ -151,6 +151,26 @@ class Spec:
     ref: str = ""
     beneficiary: Resident | None = None
 
+    def row(self, *, digest: str, actor: User | None, batch: Batch | None = None) -> Transfer:
+        """The unsaved transfer row this spec describes."""
+        return Transfer(
+            key=self.key,
+            request_hash=digest,
+            debit_account=self.debit,
+            credit_account=self.credit,
+            amount=self.amount,
+            kind=self.kind,
+            phase=self.phase,
+            pending=self.pending,
+            reverses=self.reverses,
+            batch=batch,
+            memo=self.memo[:200],
+            beneficiary=self.beneficiary,
+            place=self.place,
+            ref=self.ref[:64],
+            actor=actor if actor is not None and actor.pk else None,
+        )
+
 
 def _check_key(key: str) -> str:
     if not isinstance(key, str) or not _KEY.match(key):
@@ -229,23 +249,8 @@ class _Book:
 
     def insert(self, spec: Spec, *, digest: str, actor: User | None, batch: Batch | None = None) -> Transfer:
         self.check(spec)
-        transfer = Transfer.objects.create(
-            key=spec.key,
-            request_hash=digest,
-            debit_account=spec.debit,
-            credit_account=spec.credit,
-            amount=spec.amount,
-            kind=spec.kind,
-            phase=spec.phase,
-            pending=spec.pending,
-            reverses=spec.reverses,
-            batch=batch,
-            memo=spec.memo[:200],
-            beneficiary=spec.beneficiary,
-            place=spec.place,
-            ref=spec.ref[:64],
-            actor=actor if actor is not None and actor.pk else None,
-        )
+        transfer = spec.row(digest=digest, actor=actor, batch=batch)
+        transfer.save(force_insert=True)
         self.apply(spec)
         return transfer
 
@@ -941,23 +946,7 @@ def batch_post(*, key: str, entries: Sequence[BatchEntry], actor: User | None = 
                     book.check(spec)
                     book.apply(spec)
                 Transfer.objects.bulk_create(
-                    [
-                        Transfer(
-                            key=s.key,
-                            request_hash=fingerprint,
-                            debit_account=s.debit,
-                            credit_account=s.credit,
-                            amount=s.amount,
-                            kind=s.kind,
-                            phase=Phase.POSTED,
-                            batch=batch,
-                            memo=s.memo[:200],
-                            place=s.place,
-                            ref=s.ref[:64],
-                            actor=batch.actor,
-                        )
-                        for s in specs
-                    ],
+                    [s.row(digest=fingerprint, actor=batch.actor, batch=batch) for s in specs],
                     batch_size=1000,
                 )
                 return batch
