@@ -13,7 +13,7 @@ from timebank.people.models import Resident, User
 from timebank.people.selectors import residents_visible_to
 from timebank.places.geo import haversine_m
 
-from .models import Dispute, Item, Need, Rating, Visit
+from .models import Application, Dispute, Item, Need, Rating, Visit
 
 
 def catalogue() -> QuerySet[Item]:
@@ -49,6 +49,29 @@ def open_needs_near(volunteer: Resident, *, radius_m: float = 3000, limit: int =
             found.append((need, int(distance)))
     found.sort(key=lambda pair: (pair[1], pair[0].window_start))
     return found[:limit]
+
+
+def volunteer_visits(volunteer: Resident) -> QuerySet[Visit]:
+    """All visits of one volunteer (for their own pages), with the need, item and elder."""
+    return Visit.objects.filter(volunteer=volunteer).select_related("need__item", "need__elder", "need__region")
+
+
+def volunteer_schedule(volunteer: Resident, *, past_limit: int = 20) -> tuple[list[Visit], list[Visit]]:
+    """(upcoming visits: assigned or checked in, soonest first; the latest ``past_limit`` other visits)."""
+    visits = volunteer_visits(volunteer)
+    live = [Visit.Status.ASSIGNED, Visit.Status.CHECKED_IN]
+    upcoming = list(visits.filter(status__in=live).order_by("need__window_start", "pk"))
+    past = list(visits.exclude(status__in=live).order_by("-need__window_start", "-pk")[:past_limit])
+    return upcoming, past
+
+
+def applied_need_ids(volunteer: Resident) -> set[int]:
+    """Needs the volunteer has applied for and not withdrawn."""
+    return set(
+        Application.objects.filter(volunteer=volunteer, status=Application.Status.APPLIED).values_list(
+            "need_id", flat=True
+        )
+    )
 
 
 def volunteer_record(volunteer: Resident) -> dict[str, object]:

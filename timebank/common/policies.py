@@ -130,6 +130,17 @@ SPECS: dict[str, PolicySpec] = {
             _int_between(1, 8),
         ),
         PolicySpec(
+            "rewards.star_thresholds_hours",
+            _("Hours of recorded service for star levels 1 to 5 (星级志愿者)"),
+            lambda v: (
+                isinstance(v, list)
+                and len(v) == 5
+                and all(isinstance(x, int) and not isinstance(x, bool) and 0 < x <= 100_000 for x in v)
+                and v == sorted(set(v))
+            ),
+            _("hours"),
+        ),
+        PolicySpec(
             "matching.walk_speed_m_per_min",
             _("Walking speed assumed between visits"),
             _int_between(20, 1000),

@@ -227,3 +227,79 @@ def open_holds(account: Account) -> list[Transfer]:
         .filter(resolution__isnull=True)
         .order_by("id")
     )
+
+
+# --------------------------------------------------------------------------------------------- star levels
+
+#: Transfers that record service given by the credited volunteer (not gifts, donations or corrections).
+SERVICE_KINDS = (Transfer.Kind.SERVICE_CREDIT, Transfer.Kind.REDEMPTION, Transfer.Kind.GROUP_CREDIT)
+
+
+def service_minutes(resident: Resident) -> int:
+    """Minutes of recorded service: service credits received (personal and group-earned accounts, posted
+    or released from a hold), minus corrections (reversals) of them.
+
+    Counted from the service history, not the balance: hours given to family or donated still count.
+    """
+    accounts = Account.objects.filter(
+        resident=resident, kind__in=[Account.Kind.PERSONAL, Account.Kind.GROUP_EARNED]
+    ).values("pk")
+    received = (
+        Transfer.objects.filter(credit_account__in=accounts, kind__in=SERVICE_KINDS, phase__in=POSTED_PHASES).aggregate(
+            s=Sum("amount")
+        )["s"]
+        or 0
+    )
+    reversed_ = (
+        Transfer.objects.filter(
+            kind=Transfer.Kind.REVERSAL,
+            debit_account__in=accounts,
+            reverses__kind__in=SERVICE_KINDS,
+            reverses__credit_account__in=accounts,
+        ).aggregate(s=Sum("amount"))["s"]
+        or 0
+    )
+    return max(0, received - reversed_)
+
+
+@dataclass(frozen=True)
+class StarLevel:
+    """A volunteer's star level (星级志愿者) and the way to the next one."""
+
+    stars: int  # 0 to 5
+    minutes: int  # recorded service
+    thresholds_hours: tuple[int, ...]  # policy ``rewards.star_thresholds_hours``
+
+    @property
+    def hours(self) -> Decimal:
+        return hours(self.minutes)
+
+    @property
+    def next_stars(self) -> int | None:
+        return self.stars + 1 if self.stars < len(self.thresholds_hours) else None
+
+    @property
+    def next_hours(self) -> int | None:
+        return self.thresholds_hours[self.stars] if self.next_stars else None
+
+    @property
+    def missing_hours(self) -> Decimal:
+        return hours(max(0, self.next_hours * 60 - self.minutes)) if self.next_hours else Decimal(0)
+
+    @property
+    def percent(self) -> int:
+        """Progress from the current level's threshold to the next one, 0–100."""
+        if self.next_hours is None:
+            return 100
+        low = self.thresholds_hours[self.stars - 1] * 60 if self.stars else 0
+        return max(0, min(100, (self.minutes - low) * 100 // (self.next_hours * 60 - low)))
+
+
+def star_level(resident: Resident) -> StarLevel:
+    """Star level from recorded service (see :func:`service_minutes`) and the thresholds in force today."""
+    from timebank.common.selectors import policy_value
+
+    thresholds = tuple(int(h) for h in policy_value("rewards.star_thresholds_hours"))
+    minutes = service_minutes(resident)
+    stars = sum(1 for h in thresholds if minutes >= h * 60)
+    return StarLevel(stars, minutes, thresholds)
