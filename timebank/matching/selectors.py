@@ -259,7 +259,7 @@ def load_facts(ids: Iterable[int], day: dt.date, pol: Policies, *, elders: Itera
     ):
         weekly[vid].append((_minutes(start), _minutes(end)))
     free = {i: _union(weekly.get(i, [])) for i in ids}
-    for exc in AvailabilityException.objects.filter(volunteer_id__in=ids, date=day).order_by("available", "pk"):
+    for exc in AvailabilityException.objects.filter(volunteer_id__in=ids, date=day).order_by("pk"):
         if exc.available:
             assert exc.start is not None and exc.end is not None
             free[exc.volunteer_id] = _union([*free[exc.volunteer_id], (_minutes(exc.start), _minutes(exc.end))])

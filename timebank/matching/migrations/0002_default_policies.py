@@ -12,7 +12,7 @@ POLICIES = {
     "matching.score_weights": {
         "distance": 1.0,
         "rating": 0.5,
-        "continuity": 0.6,
+        "continuity": 1.0,
         "fairness": 0.4,
         "reliability": 0.8,
         "preference": 0.2,
