@@ -152,6 +152,12 @@ if not DEBUG:
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BEAT_SCHEDULE = {
+    "seal-the-ledger": {"task": "ledger.seal", "schedule": 300.0},
+    "verify-the-ledger": {"task": "ledger.verify", "schedule": 24 * 3600.0},
+    "expire-hours": {"task": "ledger.expire", "schedule": 24 * 3600.0},
+    "expire-needs": {"task": "care.expire_needs", "schedule": 900.0},
+}
 
 LOGGING = {
     "version": 1,
