@@ -6,4 +6,6 @@ app_name = "area"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("policies/", views.policies, name="policies"),
+    path("policies/<str:key>/", views.policy_edit, name="policy"),
 ]

@@ -6,4 +6,13 @@ app_name = "station"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("residents/", views.resident_list, name="residents"),
+    path("residents/new/", views.resident_new, name="resident_new"),
+    path("residents/<int:pk>/", views.resident_detail, name="resident"),
+    path("residents/<int:pk>/id-number/", views.resident_id_number, name="resident_id_number"),
+    path("residents/<int:pk>/card/", views.resident_card, name="resident_card"),
+    path("residents/<int:pk>/need/", views.need_new, name="need_new"),
+    path("needs/<int:pk>/", views.need_detail, name="need"),
+    path("visits/<int:pk>/", views.visit_detail, name="visit"),
+    path("disputes/<int:pk>/", views.dispute_detail, name="dispute"),
 ]
