@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "timebank.notify",
     "timebank.training",
     "timebank.care",
+    "ninja",  # django-ninja: its templates and static files serve /api/v1/docs without a CDN
+    "timebank.api",
     "timebank.matching",
     "timebank.web",
 ]
@@ -169,3 +171,9 @@ LOGGING = {
 # The city this deployment serves (its root region code in the region tree).
 CITY_NAME = _("Zhongshan")
 CITY_REGION_CODE = "442000"
+
+# The public API (timebank.api, docs/api.md): request limits and token rate limits.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)  # larger JSON bodies: 413
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)  # requests per token per window
+API_RATE_WINDOW_SECONDS = env.int("API_RATE_WINDOW_SECONDS", default=60)
+NINJA_PAGINATION_MAX_LIMIT = 100

@@ -1,0 +1,144 @@
+"""The versioned public API, /api/v1 (django-ninja). See docs/api.md.
+
+One router per domain; handlers validate input with schemas and call the domains' services and selectors
+(the same ones the pages call, with the same scope rules). This module holds the one error shape:
+every failure, from a domain refusal to an unexpected exception, answers ``ErrorOut``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from timebank.common.errors import DomainError, NotAllowed, NotFound
+
+from . import catalogue, ledger, needs, people, reports, training
+from .auth import auth_for, caller
+from .common import SizedJsonParser, responses
+from .errors import BodyTooLarge, MalformedBody, NotAuthenticated, RateLimited, ValidationFailed
+from .schemas import MeOut
+
+log = logging.getLogger("timebank.api")
+
+api = NinjaAPI(
+    title="Time Bank API (时间银行)",
+    version="1",
+    description=(
+        "The Zhongshan time bank's public API. Authenticate with a personal API token "
+        "(`Authorization: Bearer tb_…`) or the signed-in pages' session. Every failure has the shape "
+        "`{code, message, field, details}`; messages follow Accept-Language (zh-Hans, en). See docs/api.md."
+    ),
+    urls_namespace="api-v1",
+    parser=SizedJsonParser(),
+)
+
+
+def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+    body.setdefault("field", None)
+    body.setdefault("details", [])
+    return api.create_response(request, body, status=status)
+
+
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    response = _error(request, exc.status, exc.as_dict())
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.params.get("seconds", 1))
+    return response
+
+
+def _field(loc: list[Any] | tuple[Any, ...]) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "payload", "filters", "page")]
+    return ".".join(parts) or None
+
+
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Schema validation (types, ranges, unknown or missing fields): 400 ``invalid_input`` with one
+    detail per field. The details' messages are pydantic's (English)."""
+    details = [
+        {"field": _field(e.get("loc", ())), "code": str(e.get("type", "invalid")), "message": str(e.get("msg", ""))}
+        for e in exc.errors
+    ]
+    err = ValidationFailed(field=details[0]["field"] if details else None)
+    return _error(request, 400, err.as_dict() | {"details": details})
+
+
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    cause = exc.__cause__
+    if isinstance(cause, DomainError):  # raised by the body parser
+        return domain_error(request, cause)
+    if isinstance(cause, RequestDataTooBig):
+        return domain_error(request, BodyTooLarge(limit="?"))
+    if isinstance(cause, ValueError | RecursionError | UnicodeDecodeError | json.JSONDecodeError):
+        return domain_error(request, MalformedBody())
+    if exc.status_code == 401:
+        return domain_error(request, NotAuthenticated())
+    if exc.status_code == 403:  # e.g. the session's CSRF check
+        return _error(request, 403, {"code": "api.forbidden", "message": _("Forbidden: %(why)s") % {"why": exc}})
+    if exc.status_code == 429:
+        return domain_error(request, RateLimited(seconds=1))
+    return _error(request, exc.status_code, {"code": f"http_{exc.status_code}", "message": str(exc)})
+
+
+def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return domain_error(request, NotAuthenticated())
+
+
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return domain_error(request, NotFound())
+
+
+def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return domain_error(request, NotAllowed())
+
+
+def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return domain_error(request, BodyTooLarge(limit="?"))
+
+
+def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A bug: logged with its traceback, answered with the shape and no internals."""
+    log.exception("API error on %s %s", request.method, request.path)
+    return _error(
+        request, 500, {"code": "server_error", "message": _("Something went wrong on our side. It has been logged.")}
+    )
+
+
+api.add_exception_handler(DomainError, domain_error)
+api.add_exception_handler(AuthenticationError, auth_error)  # before HttpError: it is one
+api.add_exception_handler(ValidationError, validation_error)
+api.add_exception_handler(HttpError, http_error)
+api.add_exception_handler(Http404, not_found)
+api.add_exception_handler(PermissionDenied, permission_denied)
+api.add_exception_handler(RequestDataTooBig, too_big)
+api.add_exception_handler(Exception, unexpected)
+
+
+@api.get("/me", response=responses(MeOut), auth=auth_for("read"), tags=["me"], summary="Who is calling")
+def me(request: HttpRequest) -> dict[str, Any]:
+    from timebank.people.selectors import active_roles
+
+    user = caller(request)
+    token = getattr(request, "api_token", None)
+    return {
+        "user_id": user.pk,
+        "username": user.username,
+        "resident_id": user.resident_id,
+        "roles": [{"role": r.role, "region": r.region.code, "region_name": r.region.name} for r in active_roles(user)],
+        "scopes": list(token.scopes) if token is not None else ["read", "write", "ledger"],
+        "via": "token" if token is not None else "session",
+    }
+
+
+api.add_router("/people", people.router)
+api.add_router("/catalogue", catalogue.router)
+api.add_router("/", needs.router)
+api.add_router("/ledger", ledger.router)
+api.add_router("/training", training.router)
+api.add_router("/reports", reports.router)
