@@ -109,8 +109,8 @@ class City:
         )
 
     def top20_index(self, lat: float, lon: float, need: dict) -> list[int]:
-        pos, dist = self.index.within(lat, lon, float(self.reach.max()))
-        keep = (dist <= self.reach[pos]) & self.ok(pos, need)
+        pos, dist = self.index.within_reach(lat, lon)
+        keep = self.ok(pos, need)
         pos, dist = pos[keep], dist[keep]
         cost = engine.score(self.terms(pos, dist), WEIGHTS)
         return [int(self.ids[pos[k]]) for k in engine.top_k(cost, dist, 20)]

@@ -46,6 +46,9 @@ from timebank.places.geo import EARTH_RADIUS_M
 #: unless nothing else is possible, and then it is dropped.
 BIG = 1.0e7
 
+#: Upper ends of the service-radius bands of :class:`VolunteerIndex` (metres).
+REACH_BANDS_M = (1000.0, 1500.0, 2000.0, 3000.0, 5000.0, 10_000.0, 50_000.0)
+
 #: Recent service minutes at which the fairness term saturates (20 hours).
 FAIRNESS_SCALE_MINUTES = 1200.0
 
@@ -84,8 +87,18 @@ class VolunteerIndex:
         self.lon = np.asarray(lon, dtype=np.float64)
         self.stamp = stamp
         self.tree: BallTree | None = None
+        points = np.radians(np.column_stack([self.lat, self.lon])) if len(self.ids) else np.empty((0, 2))
         if len(self.ids):
-            self.tree = BallTree(np.radians(np.column_stack([self.lat, self.lon])), metric="haversine", leaf_size=40)
+            self.tree = BallTree(points, metric="haversine", leaf_size=40)
+        # one small tree per band of service radius, so a query reads only the homes within their own reach
+        # band (a few volunteers who walk 3 km would otherwise make every query read a 3 km circle)
+        self.bands: list[tuple[float, IntArray, BallTree]] = []
+        low = 0.0
+        for high in REACH_BANDS_M:
+            members = np.flatnonzero((self.reach > low) & (self.reach <= high))
+            if len(members):
+                self.bands.append((high, members, BallTree(points[members], metric="haversine", leaf_size=40)))
+            low = high
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -97,6 +110,21 @@ class VolunteerIndex:
         point = np.radians([[lat, lon]])
         ind, dist = self.tree.query_radius(point, r=radius_m / EARTH_RADIUS_M, return_distance=True)
         return ind[0].astype(np.int64), dist[0] * EARTH_RADIUS_M
+
+    def within_reach(self, lat: float, lon: float) -> tuple[IntArray, FloatArray]:
+        """Positions of the points whose own ``reach`` covers (lat, lon), and their distances."""
+        if not self.bands:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        point = np.radians([[lat, lon]])
+        found, dists = [], []
+        for high, members, tree in self.bands:
+            ind, dist = tree.query_radius(point, r=high / EARTH_RADIUS_M, return_distance=True)
+            found.append(members[ind[0]])
+            dists.append(dist[0] * EARTH_RADIUS_M)
+        pos = np.concatenate(found).astype(np.int64)
+        d = np.concatenate(dists)
+        keep = d <= self.reach[pos]
+        return pos[keep], d[keep]
 
     def scan(self, lat: float, lon: float, radius_m: float) -> tuple[IntArray, FloatArray]:
         """The same answer as :meth:`within` by computing every distance (the baseline of the benchmark)."""

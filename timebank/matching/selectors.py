@@ -485,11 +485,10 @@ def candidates(need: Need, *, radius_m: Any = None, limit: int = 20) -> Candidat
     win = window_of(need)
     pol = policies(win.day)
     idx = volunteer_index(pol.walk_radius_m)
-    search = radius if radius is not None else idx.max_reach
-    pos, dist = idx.index.within(lat, lon, search)
     if radius is None:
-        keep = dist <= idx.reach[pos]
-        pos, dist = pos[keep], dist[keep]
+        pos, dist = idx.index.within_reach(lat, lon)
+    else:
+        pos, dist = idx.index.within(lat, lon, radius)
     vids = [int(v) for v in idx.index.ids[pos]]
     distance = dict(zip(vids, (float(d) for d in dist), strict=True))
     facts = load_facts(vids, win.day, pol, elders=[need.elder_id])
@@ -585,9 +584,8 @@ def plan_day(region: Any, day: dt.date) -> Plan:
         if not valid_coordinates(need.lat, need.lon) or (need.lat == 0 and need.lon == 0):
             continue
         located.append(i)
-        pos, dist = idx.index.within(need.lat, need.lon, idx.max_reach)
-        keep = dist <= idx.reach[pos]
-        near[i] = {int(v): float(d) for v, d in zip(idx.index.ids[pos[keep]], dist[keep], strict=True)}
+        pos, dist = idx.index.within_reach(need.lat, need.lon)
+        near[i] = {int(v): float(d) for v, d in zip(idx.index.ids[pos], dist, strict=True)}
     all_vids = sorted({v for found in near.values() for v in found})
     facts = load_facts(all_vids, day, pol, elders={n.elder_id for n in needs})
     windows = {i: window_of(needs[i]) for i in located}

@@ -140,7 +140,15 @@ def test_the_index_finds_exactly_what_a_full_scan_finds():
         b, db = idx.scan(lat, lon, 1500)
         assert sorted(a.tolist()) == sorted(b.tolist())
         assert np.allclose(np.sort(da), np.sort(db))
+    reach = rng.choice([800.0, 1500.0, 2500.0, 20_000.0], n)
+    banded = engine.VolunteerIndex(np.arange(n), idx.lat, idx.lon, reach=reach)
+    for _ in range(20):
+        lat, lon = 22.5 + rng.uniform(-0.2, 0.2), 113.4 + rng.uniform(-0.2, 0.2)
+        a, _da = banded.within_reach(lat, lon)
+        d = engine.haversine_many(lat, lon, idx.lat, idx.lon)
+        assert sorted(a.tolist()) == np.flatnonzero(d <= reach).tolist()
     empty = engine.VolunteerIndex([], [], [])
+    assert len(empty.within_reach(22.5, 113.4)[0]) == 0
     assert len(empty.within(22.5, 113.4, 1500)[0]) == 0
     assert len(idx.within(22.5, 113.4, 0)[0]) == 0
 
