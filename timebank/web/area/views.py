@@ -88,7 +88,8 @@ def show_value(spec: PolicySpec, value: Any) -> str:
         text = number_format(value, force_grouping=True)
         unit = str(spec.unit)
         if spec.key.endswith("_minutes") and value >= 60:
-            return f"{text} {unit} ({number_format(round(value / 60, 1), force_grouping=True)} {_('h')})"
+            h = value // 60 if value % 60 == 0 else round(value / 60, 1)
+            return f"{text} {unit} ({number_format(h, force_grouping=True)} {_('h')})"
         return f"{text} {unit}".strip()
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
