@@ -29,7 +29,7 @@ def rate_check(token: ApiToken) -> None:
     limit = int(settings.API_RATE_LIMIT)
     now = time.time()
     slot = int(now // window)
-    key = f"api-rate:{token.pk}:{slot}"
+    key = f"api-rate:{token.prefix}:{slot}"
     cache.add(key, 0, timeout=window + 5)
     try:
         count = cache.incr(key)
