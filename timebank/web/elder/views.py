@@ -114,7 +114,7 @@ def ask_when(request: HttpRequest, elder_id: int, code: str) -> HttpResponse:
     if item is None:
         raise Http404
     offer, estimate = _own_hours_offer(elder, item)
-    form = WhenForm(request.POST or None, offer_own_hours=offer)
+    form = WhenForm(request.POST if request.method == "POST" else None, offer_own_hours=offer)
     if request.method == "POST" and form.is_valid():
         start, end = form.window()
         try:
@@ -238,7 +238,7 @@ def visit_confirm(request: HttpRequest, elder_id: int, visit_id: int) -> HttpRes
     """Confirm a finished visit (the volunteer is paid), or say what was wrong (the hours are held)."""
     elder = _elder(request, elder_id)
     visit = _visit(request, elder, visit_id)
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["action"] == "confirm":
@@ -265,7 +265,7 @@ def visit_rate(request: HttpRequest, elder_id: int, visit_id: int) -> HttpRespon
     elder = _elder(request, elder_id)
     visit = _visit(request, elder, visit_id)
     rated = visit.ratings.filter(side=Rating.Side.ELDER).first()
-    form = RateForm(request.POST or None)
+    form = RateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and rated is None and form.is_valid():
         data = form.cleaned_data
         try:
@@ -326,7 +326,7 @@ def give(request: HttpRequest, elder_id: int) -> HttpResponse:
     """Give hours to family: the form, then "Give 2 hours to 梁志明? Yes / No", then the ledger (posts once)."""
     elder = _elder(request, elder_id)
     relatives = _relatives_for_transfer(elder)
-    form = GiveForm(request.POST or None, relatives=relatives)
+    form = GiveForm(request.POST if request.method == "POST" else None, relatives=relatives)
     balance_hours = hours(resident_balance(elder).available)
     context = _ctx(request, elder, form=form, balance_hours=balance_hours, has_relatives=relatives.exists())
     answer = request.POST.get("confirm")
