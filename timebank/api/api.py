@@ -19,11 +19,16 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from timebank.common.errors import DomainError, NotAllowed, NotFound
 
-from . import catalogue, ledger, needs, people, reports, training
 from .auth import auth_for, caller
+from .catalogue import router as catalogue_router
 from .common import SizedJsonParser, responses
 from .errors import BodyTooLarge, MalformedBody, NotAuthenticated, RateLimited, ValidationFailed
+from .ledger import router as ledger_router
+from .needs import router as needs_router
+from .people import router as people_router
+from .reports import router as reports_router
 from .schemas import MeOut
+from .training import router as training_router
 
 log = logging.getLogger("timebank.api")
 
@@ -110,14 +115,18 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
-api.add_exception_handler(DomainError, domain_error)
-api.add_exception_handler(AuthenticationError, auth_error)  # before HttpError: it is one
-api.add_exception_handler(ValidationError, validation_error)
-api.add_exception_handler(HttpError, http_error)
-api.add_exception_handler(Http404, not_found)
-api.add_exception_handler(PermissionDenied, permission_denied)
-api.add_exception_handler(RequestDataTooBig, too_big)
-api.add_exception_handler(Exception, unexpected)
+_HANDLERS: list[tuple[type[Exception], Any]] = [
+    (DomainError, domain_error),
+    (AuthenticationError, auth_error),  # looked up by the exception's class hierarchy: before HttpError
+    (ValidationError, validation_error),
+    (HttpError, http_error),
+    (Http404, not_found),
+    (PermissionDenied, permission_denied),
+    (RequestDataTooBig, too_big),
+    (Exception, unexpected),
+]
+for _exc, _handler in _HANDLERS:
+    api.add_exception_handler(_exc, _handler)
 
 
 @api.get("/me", response=responses(MeOut), auth=auth_for("read"), tags=["me"], summary="Who is calling")
@@ -136,9 +145,9 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-api.add_router("/people", people.router)
-api.add_router("/catalogue", catalogue.router)
-api.add_router("/", needs.router)
-api.add_router("/ledger", ledger.router)
-api.add_router("/training", training.router)
-api.add_router("/reports", reports.router)
+api.add_router("/people", people_router)
+api.add_router("/catalogue", catalogue_router)
+api.add_router("/", needs_router)
+api.add_router("/ledger", ledger_router)
+api.add_router("/training", training_router)
+api.add_router("/reports", reports_router)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Path, Query, Router
+from ninja import Field, Query, Router
+from ninja.params import functions as param_functions
 
 from timebank.care import selectors
 from timebank.care.models import Item
@@ -32,6 +33,6 @@ def item_list(request: HttpRequest, filters: Query[ItemFilters]) -> Any:
 
 
 @router.get("/items/{code}", response=responses(ItemOut), auth=auth_for("read"), summary="One catalogue item")
-def item_get(request: HttpRequest, code: str = Path(..., pattern=CODE)) -> Item:
+def item_get(request: HttpRequest, code: str = param_functions.Path(..., pattern=CODE)) -> Item:
     item = selectors.catalogue().filter(code=code).first()
     return get_visible(selectors.catalogue(), item.pk if item else 0)

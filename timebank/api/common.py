@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
+from ninja.params import functions as param_functions
 from ninja.parser import Parser
 from pydantic import ConfigDict, field_validator
 
@@ -22,6 +23,11 @@ T = TypeVar("T")
 MAX_ID = 2**63 - 1  # primary keys are 64-bit; larger numbers are refused by validation, not by the database
 MAX_LIMIT = 100
 IdInt = Annotated[int, Field(ge=1, le=MAX_ID, examples=[1])]
+
+
+def id_path() -> Any:
+    """A primary key in the path: 1 … 2**63-1 (larger numbers are a 400, not a database overflow)."""
+    return param_functions.Path(..., ge=1, le=MAX_ID)
 
 
 class ErrorDetail(Schema):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Header, Path, Query, Router
+from ninja import Field, Query, Router, Status
+from ninja.params import functions as param_functions
 
 from timebank.common.errors import InvalidInput
 from timebank.ledger import selectors, services
@@ -19,7 +20,7 @@ from timebank.people.models import Resident, User
 from timebank.people.selectors import residents_visible_to
 
 from .auth import auth_for, caller
-from .common import MAX_ID, IdInt, In, get_visible, responses
+from .common import MAX_ID, IdInt, In, get_visible, id_path, responses
 from .errors import KeyMismatch, KeyRequired, NoResident
 from .schemas import BalanceOut, StatementOut, TransferOut
 
@@ -35,7 +36,7 @@ def _resident(user: User, resident_id: int) -> Resident:
 @router.get(
     "/residents/{resident_id}/balance", response=responses(BalanceOut), auth=auth_for("read"), summary="Balance"
 )
-def balance(request: HttpRequest, resident_id: int = Path(..., ge=1, le=MAX_ID)) -> dict[str, Any]:
+def balance(request: HttpRequest, resident_id: int = id_path()) -> dict[str, Any]:
     resident = _resident(caller(request), resident_id)
     b = selectors.resident_balance(resident)
     return {
@@ -60,9 +61,7 @@ class StatementQuery(In):
     auth=auth_for("read"),
     summary="Statement: a calendar month, or the latest entries",
 )
-def statement(
-    request: HttpRequest, query: Query[StatementQuery], resident_id: int = Path(..., ge=1, le=MAX_ID)
-) -> dict[str, Any]:
+def statement(request: HttpRequest, query: Query[StatementQuery], resident_id: int = id_path()) -> dict[str, Any]:
     resident = _resident(caller(request), resident_id)
     account = Account.objects.filter(resident=resident, kind=Account.Kind.PERSONAL).first()
     if account is None:  # no transfer yet: an empty statement (reading opens no account)
@@ -106,9 +105,9 @@ def _me(user: User) -> Resident:
     return user.resident
 
 
-def _answer(transfer: Transfer, existed: bool) -> tuple[int, dict[str, Any]]:
+def _answer(transfer: Transfer, existed: bool) -> Status[dict[str, Any]]:
     data = TransferOut.from_orm(transfer).model_dump() | {"replayed": existed}
-    return (200 if existed else 201), data
+    return Status((200 if existed else 201), data)
 
 
 class TransferIn(In):
@@ -118,7 +117,7 @@ class TransferIn(In):
     key: str | None = Field(None, pattern=KEY, description="The idempotency key, if not sent as a header.")
 
 
-IdempotencyKey = Header(
+IdempotencyKey = param_functions.Header(
     None, alias="Idempotency-Key", pattern=KEY, description="A key you choose, unique per transfer."
 )
 
@@ -131,7 +130,7 @@ IdempotencyKey = Header(
 )
 def transfer(
     request: HttpRequest, payload: TransferIn, idempotency_key: str | None = IdempotencyKey
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     user = caller(request)
     key = _key(idempotency_key, payload.key)
     sender = _me(user)
@@ -159,7 +158,7 @@ class DonationIn(In):
 )
 def donation(
     request: HttpRequest, payload: DonationIn, idempotency_key: str | None = IdempotencyKey
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     user = caller(request)
     key = _key(idempotency_key, payload.key)
     donor = _me(user)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from ninja import Field, Path, Query, Router
+from ninja import Field, Query, Router, Status
 from pydantic import AwareDatetime
 
 from timebank.care import selectors, services
@@ -20,7 +20,7 @@ from timebank.people.models import User
 from timebank.people.selectors import residents_visible_to
 
 from .auth import auth_for, caller
-from .common import MAX_ID, IdInt, In, Page, PageQuery, get_visible, page, responses
+from .common import MAX_ID, IdInt, In, Page, PageQuery, get_visible, id_path, page, responses
 from .schemas import ApplicationOut, DisputeOut, NeedOut, RatingOut, VisitOut
 
 router = Router(tags=["needs and visits"])
@@ -67,7 +67,7 @@ def need_list(request: HttpRequest, filters: Query[NeedFilters]) -> dict[str, An
 
 
 @router.get("/needs/{need_id}", response=responses(NeedOut), auth=auth_for("read"), summary="One need")
-def need_get(request: HttpRequest, need_id: int = Path(..., ge=1, le=MAX_ID)) -> Need:
+def need_get(request: HttpRequest, need_id: int = id_path()) -> Need:
     return _need(caller(request), need_id)
 
 
@@ -91,12 +91,14 @@ class NeedIn(In):
 @router.post(
     "/needs", response=responses(list[NeedOut], 201), auth=auth_for("write"), summary="Publish a need (or weekly needs)"
 )
-def need_publish(request: HttpRequest, payload: NeedIn) -> tuple[int, list[Need]]:
+def need_publish(request: HttpRequest, payload: NeedIn) -> Status[list[Need]]:
     user = caller(request)
     elder = get_visible(residents_visible_to(user), payload.elder_id)
     data = payload.model_dump(exclude={"elder_id"})
     needs = services.need_publish(actor=user, elder=elder, **data)
-    return 201, list(selectors.needs_visible_to(user).filter(pk__in=[n.pk for n in needs]).order_by("window_start"))
+    return Status(
+        201, list(selectors.needs_visible_to(user).filter(pk__in=[n.pk for n in needs]).order_by("window_start"))
+    )
 
 
 class ReasonIn(In):
@@ -104,7 +106,7 @@ class ReasonIn(In):
 
 
 @router.post("/needs/{need_id}/cancel", response=responses(NeedOut), auth=auth_for("write"), summary="Cancel a need")
-def need_cancel(request: HttpRequest, payload: ReasonIn, need_id: int = Path(..., ge=1, le=MAX_ID)) -> Need:
+def need_cancel(request: HttpRequest, payload: ReasonIn, need_id: int = id_path()) -> Need:
     user = caller(request)
     services.need_cancel(actor=user, need=_need(user, need_id), reason=payload.reason)
     return _need(user, need_id)
@@ -116,14 +118,14 @@ def need_cancel(request: HttpRequest, payload: ReasonIn, need_id: int = Path(...
     auth=auth_for("write"),
     summary="Apply to serve an open need (a volunteer)",
 )
-def need_apply(request: HttpRequest, need_id: int = Path(..., ge=1, le=MAX_ID)) -> tuple[int, Application]:
+def need_apply(request: HttpRequest, need_id: int = id_path()) -> Status[Application]:
     user = caller(request)
     # Open needs are offered to every volunteer (the volunteer pages list them too); others as scoped.
     visible = Need.objects.filter(Q(pk__in=selectors.needs_visible_to(user).values("pk")) | Q(status="open"))
     if user.resident_id is None or not user.resident or not user.resident.is_volunteer:
         visible = selectors.needs_visible_to(user)
     need = get_visible(visible.select_related("item_version", "elder"), need_id)
-    return 201, services.application_apply(actor=user, need=need)
+    return Status(201, services.application_apply(actor=user, need=need))
 
 
 class AssignIn(In):
@@ -133,14 +135,12 @@ class AssignIn(In):
 @router.post(
     "/needs/{need_id}/assign", response=responses(VisitOut, 201), auth=auth_for("write"), summary="Dispatch a volunteer"
 )
-def need_assign(
-    request: HttpRequest, payload: AssignIn, need_id: int = Path(..., ge=1, le=MAX_ID)
-) -> tuple[int, Visit]:
+def need_assign(request: HttpRequest, payload: AssignIn, need_id: int = id_path()) -> Status[Visit]:
     user = caller(request)
     need = _need(user, need_id)
     volunteer = get_visible(residents_visible_to(user), payload.volunteer_id)
     visit = services.visit_assign(actor=user, need=need, volunteer=volunteer)
-    return 201, _visit(user, visit.pk)
+    return Status(201, _visit(user, visit.pk))
 
 
 # --------------------------------------------------------------------------------------------- visits
@@ -165,7 +165,7 @@ def visit_list(request: HttpRequest, filters: Query[VisitFilters]) -> dict[str, 
 
 
 @router.get("/visits/{visit_id}", response=responses(VisitOut), auth=auth_for("read"), summary="One visit")
-def visit_get(request: HttpRequest, visit_id: int = Path(..., ge=1, le=MAX_ID)) -> Visit:
+def visit_get(request: HttpRequest, visit_id: int = id_path()) -> Visit:
     return _visit(caller(request), visit_id)
 
 
@@ -180,7 +180,7 @@ class CheckInIn(In):
 @router.post(
     "/visits/{visit_id}/check-in", response=responses(VisitOut), auth=auth_for("write"), summary="Check in (arrive)"
 )
-def visit_check_in(request: HttpRequest, payload: CheckInIn, visit_id: int = Path(..., ge=1, le=MAX_ID)) -> Visit:
+def visit_check_in(request: HttpRequest, payload: CheckInIn, visit_id: int = id_path()) -> Visit:
     user = caller(request)
     services.visit_check_in(actor=user, visit=_visit(user, visit_id), **payload.model_dump())
     return _visit(user, visit_id)
@@ -194,7 +194,7 @@ class PositionIn(In):
 @router.post(
     "/visits/{visit_id}/check-out", response=responses(VisitOut), auth=auth_for("write"), summary="Check out (leave)"
 )
-def visit_check_out(request: HttpRequest, payload: PositionIn, visit_id: int = Path(..., ge=1, le=MAX_ID)) -> Visit:
+def visit_check_out(request: HttpRequest, payload: PositionIn, visit_id: int = id_path()) -> Visit:
     user = caller(request)
     services.visit_check_out(actor=user, visit=_visit(user, visit_id), **payload.model_dump())
     return _visit(user, visit_id)
@@ -206,7 +206,7 @@ def visit_check_out(request: HttpRequest, payload: PositionIn, visit_id: int = P
     auth=auth_for("write"),
     summary="Confirm the visit (pays the volunteer once; repeating it changes nothing)",
 )
-def visit_confirm(request: HttpRequest, visit_id: int = Path(..., ge=1, le=MAX_ID)) -> Visit:
+def visit_confirm(request: HttpRequest, visit_id: int = id_path()) -> Visit:
     user = caller(request)
     services.visit_confirm(actor=user, visit=_visit(user, visit_id))
     return _visit(user, visit_id)
@@ -222,11 +222,9 @@ class RatingIn(In):
 @router.post(
     "/visits/{visit_id}/rate", response=responses(RatingOut, 201), auth=auth_for("write"), summary="Rate the other side"
 )
-def visit_rate(
-    request: HttpRequest, payload: RatingIn, visit_id: int = Path(..., ge=1, le=MAX_ID)
-) -> tuple[int, Rating]:
+def visit_rate(request: HttpRequest, payload: RatingIn, visit_id: int = id_path()) -> Status[Rating]:
     user = caller(request)
-    return 201, services.visit_rate(actor=user, visit=_visit(user, visit_id), **payload.model_dump())
+    return Status(201, services.visit_rate(actor=user, visit=_visit(user, visit_id), **payload.model_dump()))
 
 
 class DisputeIn(In):
@@ -239,11 +237,9 @@ class DisputeIn(In):
     auth=auth_for("write"),
     summary="Complain instead of confirming (the hours are held)",
 )
-def visit_dispute(
-    request: HttpRequest, payload: DisputeIn, visit_id: int = Path(..., ge=1, le=MAX_ID)
-) -> tuple[int, Dispute]:
+def visit_dispute(request: HttpRequest, payload: DisputeIn, visit_id: int = id_path()) -> Status[Dispute]:
     user = caller(request)
-    return 201, services.visit_dispute(actor=user, visit=_visit(user, visit_id), complaint=payload.complaint)
+    return Status(201, services.visit_dispute(actor=user, visit=_visit(user, visit_id), complaint=payload.complaint))
 
 
 class ResolveIn(In):
@@ -258,7 +254,7 @@ class ResolveIn(In):
     auth=auth_for("write"),
     summary="Decide a dispute (a social worker)",
 )
-def dispute_resolve(request: HttpRequest, payload: ResolveIn, visit_id: int = Path(..., ge=1, le=MAX_ID)) -> Dispute:
+def dispute_resolve(request: HttpRequest, payload: ResolveIn, visit_id: int = id_path()) -> Dispute:
     user = caller(request)
     visit = _visit(user, visit_id)
     dispute = Dispute.objects.filter(visit=visit).first()

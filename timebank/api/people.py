@@ -7,14 +7,14 @@ from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Field, Path, Query, Router
+from ninja import Field, Query, Router, Status
 
 from timebank.common.errors import NotFound
 from timebank.people import selectors, services
 from timebank.people.models import Resident
 
 from .auth import auth_for, caller
-from .common import MAX_ID, In, Page, PageQuery, get_visible, page, responses
+from .common import In, Page, PageQuery, get_visible, id_path, page, responses
 from .schemas import EligibilityOut, ResidentOut
 
 router = Router(tags=["people"])
@@ -46,7 +46,7 @@ def resident_list(request: HttpRequest, filters: Query[ResidentFilters]) -> dict
 
 
 @router.get("/residents/{resident_id}", response=responses(ResidentOut), auth=auth_for("read"), summary="One resident")
-def resident_get(request: HttpRequest, resident_id: int = Path(..., ge=1, le=MAX_ID)) -> Resident:
+def resident_get(request: HttpRequest, resident_id: int = id_path()) -> Resident:
     return get_visible(selectors.residents_visible_to(caller(request)), resident_id)
 
 
@@ -56,7 +56,7 @@ def resident_get(request: HttpRequest, resident_id: int = Path(..., ge=1, le=MAX
     auth=auth_for("read"),
     summary="What the resident may do today, with reasons",
 )
-def resident_eligibility(request: HttpRequest, resident_id: int = Path(..., ge=1, le=MAX_ID)) -> dict[str, Any]:
+def resident_eligibility(request: HttpRequest, resident_id: int = id_path()) -> dict[str, Any]:
     resident = get_visible(selectors.residents_visible_to(caller(request)), resident_id)
     e = selectors.eligibility(resident)
     return {
@@ -92,7 +92,7 @@ class ResidentIn(In):
 
 
 @router.post("/residents", response=responses(ResidentOut, 201), auth=auth_for("write"), summary="Register a resident")
-def resident_register(request: HttpRequest, payload: ResidentIn) -> tuple[int, Resident]:
+def resident_register(request: HttpRequest, payload: ResidentIn) -> Status[Resident]:
     user = caller(request)
     region = selectors.regions_visible_to(user).filter(code=payload.home_region).first()
     if region is None:
@@ -100,4 +100,4 @@ def resident_register(request: HttpRequest, payload: ResidentIn) -> tuple[int, R
     data = payload.model_dump()
     data.pop("home_region")
     resident = services.resident_register(actor=user, home_region=region, **data)
-    return 201, Resident.objects.select_related("home_region").get(pk=resident.pk)
+    return Status(201, Resident.objects.select_related("home_region").get(pk=resident.pk))

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Status
 
 from timebank.people.selectors import residents_visible_to
 from timebank.training import services
@@ -52,8 +52,8 @@ class CertificateIn(In):
 @router.post(
     "/certificates", response=responses(CertificateOut, 201), auth=auth_for("write"), summary="Record a certificate"
 )
-def certificate_issue(request: HttpRequest, payload: CertificateIn) -> tuple[int, Certificate]:
+def certificate_issue(request: HttpRequest, payload: CertificateIn) -> Status[Certificate]:
     user = caller(request)
     holder = get_visible(residents_visible_to(user), payload.holder_id)
     cert = services.certificate_issue(actor=user, holder=holder, **payload.model_dump(exclude={"holder_id"}))
-    return 201, Certificate.objects.select_related("holder").get(pk=cert.pk)
+    return Status(201, Certificate.objects.select_related("holder").get(pk=cert.pk))

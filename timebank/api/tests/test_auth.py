@@ -63,8 +63,12 @@ def test_a_revoked_token_is_401_and_writes_nothing(api, token, social_worker, wo
     assert_error(api.get("/me", token=secret), 401, "api.token_revoked")
     r = api.post(
         "/needs",
-        {"elder_id": world.elder.pk, "item": "chat", "window_start": "2030-01-01T09:00:00+08:00",
-         "window_end": "2030-01-01T10:00:00+08:00"},
+        {
+            "elder_id": world.elder.pk,
+            "item": "chat",
+            "window_start": "2030-01-01T09:00:00+08:00",
+            "window_end": "2030-01-01T10:00:00+08:00",
+        },
         token=secret,
     )
     assert_error(r, 401, "api.token_revoked")
@@ -84,8 +88,12 @@ def test_a_token_without_the_scope_is_403_and_writes_nothing(api, token, world):
     before = counts()
     r = api.post(
         "/needs",
-        {"elder_id": world.elder.pk, "item": "chat", "window_start": "2030-01-01T09:00:00+08:00",
-         "window_end": "2030-01-01T10:00:00+08:00"},
+        {
+            "elder_id": world.elder.pk,
+            "item": "chat",
+            "window_start": "2030-01-01T09:00:00+08:00",
+            "window_end": "2030-01-01T10:00:00+08:00",
+        },
         token=read_only,
     )
     body = assert_error(r, 403, "api.missing_scope")
@@ -137,7 +145,9 @@ def test_messages_follow_accept_language(api):
 
 def test_management_command_prints_the_token_once(social_worker):
     out, err = io.StringIO(), io.StringIO()
-    call_command("api_token_create", phone=social_worker.username, name="cli", scopes="read,ledger", stdout=out, stderr=err)
+    call_command(
+        "api_token_create", phone=social_worker.username, name="cli", scopes="read,ledger", stdout=out, stderr=err
+    )
     secret = out.getvalue().strip().splitlines()[-1]
     row = ApiToken.objects.get()
     assert row.scopes == ["read", "ledger"]
