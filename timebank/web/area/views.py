@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
@@ -85,11 +84,11 @@ def show_value(spec: PolicySpec, value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, int):
-        text = number_format(value, force_grouping=True)
+        text = f"{value:,}"  # grouped with commas in both languages (as Chinese official figures are)
         unit = str(spec.unit)
         if spec.key.endswith("_minutes") and value >= 60:
             h = value // 60 if value % 60 == 0 else round(value / 60, 1)
-            return f"{text} {unit} ({number_format(h, force_grouping=True)} {_('h')})"
+            return f"{text} {unit} ({h:,} {_('h')})"
         return f"{text} {unit}".strip()
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
