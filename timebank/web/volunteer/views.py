@@ -55,12 +55,13 @@ def when_words(start: dt.datetime, end: dt.datetime) -> str:
     elif days == -1:
         day = _("Yesterday")
     else:
-        day = f"{formats.date_format(start, 'l')} {formats.date_format(start, 'MONTH_DAY_FORMAT')}"
+        month_day = formats.date_format(start, "MONTH_DAY_FORMAT").lstrip("0")  # "9月17日", not "09月17日"
+        day = f"{formats.date_format(start, 'l')} {month_day}"
         if start.year != today.year:
             day = f"{start.year} {day}"
     until = end.strftime("%H:%M")
     if end.date() != start.date():
-        until = f"{formats.date_format(end, 'MONTH_DAY_FORMAT')} {until}"
+        until = f"{formats.date_format(end, 'MONTH_DAY_FORMAT').lstrip('0')} {until}"
     return f"{day}, {start:%H:%M}–{until}"
 
 
