@@ -106,7 +106,15 @@ def _me(user: User) -> Resident:
 
 
 def _answer(transfer: Transfer, existed: bool) -> Status[dict[str, Any]]:
-    data = TransferOut.from_orm(transfer).model_dump() | {"replayed": existed}
+    data = {
+        "id": transfer.pk,
+        "key": transfer.key,
+        "kind": transfer.kind,
+        "minutes": transfer.amount,
+        "memo": transfer.memo,
+        "created_at": transfer.created_at,
+        "replayed": existed,
+    }
     return Status((200 if existed else 201), data)
 
 

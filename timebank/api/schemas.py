@@ -263,10 +263,6 @@ class TransferOut(Schema):
     created_at: dt.datetime
     replayed: bool = Field(False, description="True when this key had already been used for the same request.")
 
-    @staticmethod
-    def resolve_minutes(obj: Any) -> int:
-        return int(obj.amount)
-
 
 class CertificateOut(Schema):
     id: int
