@@ -348,13 +348,26 @@ def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------------------------- visits
 
 
+def _suggested_time(visit: Visit) -> dt.datetime:
+    """Now when it fits; else the planned start (check-in) or the usual length after check-in (check-out)."""
+    now = _now_minute()
+    need = visit.need
+    if visit.status == Visit.Status.CHECKED_IN and visit.check_in_at is not None:
+        if now > visit.check_in_at:
+            return now
+        return timezone.localtime(visit.check_in_at) + dt.timedelta(minutes=need.item_version.default_minutes)
+    if need.window_start - dt.timedelta(hours=1) <= now <= need.window_end:
+        return now
+    return timezone.localtime(need.window_start)
+
+
 @area_required("station")
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Check in, check out and confirm for an elder without a phone (times typed by the worker)."""
     user = _user(request)
     visit = _visit(user, pk)
     action = request.POST.get("action", "") if request.method == "POST" else ""
-    form = station_forms.MomentForm(initial={"at": _now_minute().strftime("%Y-%m-%dT%H:%M")})
+    form = station_forms.MomentForm(initial={"at": _suggested_time(visit).strftime("%Y-%m-%dT%H:%M")})
     confirm_error = ""
     if action in ("check_in", "check_out", "confirm"):
         bound = station_forms.MomentForm(request.POST)

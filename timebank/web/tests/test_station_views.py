@@ -279,4 +279,3 @@ def test_area_overview_counts_only_the_area(client, town_admin, other_town_admin
     theirs = client.get("/area/").context["figures"]
     assert mine.elders == 1 and mine.priority_elders == 1 and mine.volunteers == 2
     assert theirs.elders == 0 and theirs.volunteers == 0
-
