@@ -90,13 +90,15 @@ class WhenForm(forms.Form):
             ("tomorrow_pm", _("Tomorrow afternoon (2 to 5)")),
             ("other", _("Another day")),
         ]
-        self.fields["when"].choices = choices
+        when = self.fields["when"]
+        assert isinstance(when, forms.ChoiceField)
+        when.choices = choices
         self.fields["day"].widget.attrs["min"] = (now.date() + dt.timedelta(days=1)).isoformat()
         if not offer_own_hours:
             del self.fields["own_hours"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("when") == "other":
             if not data.get("day") and "day" not in self.errors:
                 self.add_error("day", _("Choose the day."))
@@ -142,7 +144,7 @@ class ConfirmForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("action") == "dispute" and not (data.get("complaint") or "").strip():
             self.add_error("complaint", _("Write in a few words what was wrong."))
         return data
@@ -175,6 +177,10 @@ def hours_to_minutes(value: Decimal) -> int:
     return int(value * 60)
 
 
+def _relative_label(link: Relationship) -> str:
+    return f"{link.relative.name} ({link.get_kind_display()})"
+
+
 class GiveForm(IdempotentForm):
     """Give stored hours to a registered relative: whole or half hours."""
 
@@ -200,7 +206,7 @@ class GiveForm(IdempotentForm):
         field = self.fields["recipient"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = relatives if relatives is not None else Relationship.objects.none()
-        field.label_from_instance = lambda link: f"{link.relative.name} ({link.get_kind_display()})"
+        field.label_from_instance = _relative_label  # type: ignore[method-assign,assignment]
 
     def clean_hours(self) -> Decimal:
         raw = self.cleaned_data["hours"].strip().replace("，", ".").replace(",", ".").replace("。", ".")

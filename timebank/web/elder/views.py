@@ -91,7 +91,10 @@ def ask(request: HttpRequest, elder_id: int) -> HttpResponse:
     rank = {code: i for i, code in enumerate(COMMON_ITEMS)}
     common = sorted((i for i in items if i.code in rank), key=lambda i: rank[i.code])
     others = [i for i in items if i.code not in rank]
-    as_buttons = lambda found: [{"item": i, "label": item_label(i)} for i in found]  # noqa: E731
+
+    def as_buttons(found: list[Item]) -> list[dict[str, Any]]:
+        return [{"item": i, "label": item_label(i)} for i in found]
+
     return render(
         request, "web/elder/ask_item.html", _ctx(request, elder, common=as_buttons(common), others=as_buttons(others))
     )
