@@ -111,9 +111,11 @@ SPECS: dict[str, PolicySpec] = {
         PolicySpec(
             "matching.score_weights",
             _("Weights of distance, rating, continuity, fairness, reliability and preference in the ranking"),
-            lambda v: isinstance(v, dict)
-            and set(v) == {"distance", "rating", "continuity", "fairness", "reliability", "preference"}
-            and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 10 for x in v.values()),
+            lambda v: (
+                isinstance(v, dict)
+                and set(v) == {"distance", "rating", "continuity", "fairness", "reliability", "preference"}
+                and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 10 for x in v.values())
+            ),
         ),
         PolicySpec(
             "matching.fairness_days", _("Fairness counts the hours served in the last"), _int_between(1, 365), _("days")
