@@ -29,7 +29,7 @@ from . import services
 from .models import Item, Need, Visit
 
 #: Visits over the year, by scale (the city scale is kept so that seeding stays under three minutes).
-VISITS = {"tiny": 60, "small": 900, "city": 3000}
+VISITS = {"tiny": 60, "small": 900, "city": 2000}
 TAGS = ["准时", "耐心", "细心", "热情", "会讲粤语", "专业"]
 COMPLAINTS = ["迟到了一个小时", "只做了一半就走了", "态度不好", "没有按约定时间来"]
 
