@@ -164,3 +164,55 @@ class ResolveForm(IdempotentForm):
         widget=forms.Textarea,
         help_text=_("Required. Both sides can read it."),
     )
+
+
+class DispatchForm(IdempotentForm):
+    """Plan one day: the day and the area (the worker's station area, or the town for a town administrator)."""
+
+    day = forms.DateField(
+        label=_("Day to plan"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={**REQUIRED, "invalid": _("Write the day as year-month-day, e.g. 2026-05-01.")},
+    )
+    area = forms.ModelChoiceField(
+        label=_("Area"),
+        queryset=Region.objects.none(),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={**REQUIRED, "invalid_choice": _("Choose one of the areas in the list.")},
+    )
+
+    def __init__(self, *args: Any, areas: QuerySet[Region], today: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        field = self.fields["area"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = areas
+        if not self.is_bound and areas.count() >= 1:
+            self.initial.setdefault("area", areas.first())
+
+    def clean_day(self) -> Any:
+        day = self.cleaned_data["day"]
+        if day < self.today:
+            raise forms.ValidationError(_("This day has passed. Choose today or a later day."), code="past")
+        return day
+
+
+class RowChangeForm(IdempotentForm):
+    """Change one row of a plan: another volunteer (one of the ranked candidates), nobody, leave out, put back."""
+
+    ACTIONS = [("choose", "choose"), ("nobody", "nobody"), ("drop", "drop"), ("keep", "keep")]
+
+    row = forms.IntegerField(widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=ACTIONS, widget=forms.HiddenInput)
+    volunteer = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "choose" and not data.get("volunteer"):
+            raise forms.ValidationError(_("Choose a volunteer from the list."), code="no_volunteer")
+        return data
+
+
+class AcceptForm(IdempotentForm):
+    """The last step of a plan: book every row that has a volunteer and is not left out."""

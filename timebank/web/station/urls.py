@@ -15,4 +15,8 @@ urlpatterns = [
     path("needs/<int:pk>/", views.need_detail, name="need"),
     path("visits/<int:pk>/", views.visit_detail, name="visit"),
     path("disputes/<int:pk>/", views.dispute_detail, name="dispute"),
+    path("dispatch/", views.dispatch_new, name="dispatch_new"),
+    path("dispatch/<int:pk>/", views.dispatch_detail, name="dispatch"),
+    path("dispatch/<int:pk>/rows/<int:row_pk>/", views.dispatch_row, name="dispatch_row"),
+    path("dispatch/<int:pk>/accept/", views.dispatch_accept, name="dispatch_accept"),
 ]

@@ -4,6 +4,12 @@ Views validate the form, call one service or selector and show the result. What 
 comes from the selectors (``residents_visible_to``, ``needs_visible_to``, ``visits_visible_to``): anything
 outside their area is the site's 404 page. A service's refusal appears next to the field it concerns.
 
+Dispatch (a day's plan): ``/station/dispatch/`` makes a proposal with the matching services for the
+worker's station area (or a town administrator's town); the proposal page shows each need with the proposed
+volunteer and why, lets the worker pick another of the need's ranked candidates or leave a row out, and
+accepting (after a confirmation page) books each row through the care services. A proposal of another area
+is the 404 page.
+
 Double submits: every form carries an idempotency key; a key already used in this session sends the
 browser to the page the first submit led to, so nothing is written twice.
 """
@@ -28,10 +34,14 @@ from timebank.care import services as care
 from timebank.care.models import Dispute, Need, Visit
 from timebank.care.selectors import anomaly_flags, catalogue, needs_visible_to, visits_visible_to
 from timebank.common.errors import DomainError
+from timebank.matching import selectors as matching_selectors
+from timebank.matching import services as matching
+from timebank.matching.models import DispatchProposal, ProposalRow
 from timebank.people import services as people
-from timebank.people.models import Resident, User
+from timebank.people.models import Resident, StaffRole, User
 from timebank.people.selectors import (
     active_roles,
+    can_manage_region,
     eligibility,
     regions_visible_to,
     resident_search,
@@ -442,3 +452,252 @@ def dispute_detail(request: HttpRequest, pk: int) -> HttpResponse:
         form = station_forms.ResolveForm()
     held = dispute.visit.hold.amount if dispute.visit.hold else None
     return render(request, "web/station/dispute.html", {"dispute": dispute, "form": form, "held": held})
+
+
+# --------------------------------------------------------------------------------------------- dispatch
+
+DISPATCH_ROLES = (StaffRole.Role.SOCIAL_WORKER, StaffRole.Role.TOWN_ADMIN)
+
+
+def _dispatch_areas(user: User) -> QuerySet[Region]:
+    """The areas a worker plans: their station's community; the whole town for a town administrator."""
+    ids = [r.region_id for r in active_roles(user) if r.role in DISPATCH_ROLES]
+    return Region.objects.filter(pk__in=ids).order_by("path")
+
+
+def _proposal(user: User, pk: int) -> DispatchProposal:
+    proposal = get_object_or_404(DispatchProposal.objects.select_related("region"), pk=pk)
+    if not can_manage_region(user, proposal.region):
+        raise Http404
+    return proposal
+
+
+def short_name(name: str) -> str:
+    """A name shown on a plan that may be printed or seen over a shoulder: 何惠珍 → 何*珍, 李明 → 李*."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def _distance_text(metres: int | None) -> str:
+    if metres is None:
+        return "–"
+    if metres < 1000:
+        return _("%(m)s m") % {"m": metres}
+    return _("%(km)s km") % {"km": f"{metres / 1000:.1f}"}
+
+
+def _overlaps(a: Need, b: Need) -> bool:
+    return a.window_start < b.window_end and b.window_start < a.window_end
+
+
+def _rows(proposal: DispatchProposal) -> list[ProposalRow]:
+    """The proposal's rows in time order, each with its reason in plain words and any clash inside the plan."""
+    rows = list(
+        proposal.rows.select_related("need__elder", "need__item", "need__region", "volunteer", "visit").order_by(
+            "need__window_start", "pk"
+        )
+    )
+    for row in rows:
+        row.why = matching_selectors.explanation(row.reasons)  # type: ignore[attr-defined]
+        row.elder_short = short_name(row.need.elder.name)  # type: ignore[attr-defined]
+        row.walk = _distance_text(row.distance_m)  # type: ignore[attr-defined]
+        row.clash = any(  # type: ignore[attr-defined]
+            other.pk != row.pk
+            and other.included
+            and row.included
+            and row.volunteer_id is not None
+            and other.volunteer_id == row.volunteer_id
+            and _overlaps(other.need, row.need)
+            for other in rows
+        )
+    return rows
+
+
+def _change_row(request: HttpRequest, proposal: DispatchProposal, form: station_forms.RowChangeForm) -> str:
+    """Apply a valid row change through the matching service; the error in plain words, or ''."""
+    user = _user(request)
+    data = form.cleaned_data
+    row = get_object_or_404(ProposalRow.objects.select_related("need__item_version"), pk=data["row"], proposal=proposal)
+    action = data["action"]
+    try:
+        if action == "choose":
+            ranked = _ranked(row.need)[0]
+            volunteer = next((c.volunteer for c in ranked if c.volunteer.pk == data["volunteer"]), None)
+            if volunteer is None:
+                return _("This volunteer is not among the suggestions for this need any more. Choose again.")
+            matching.proposal_row_change(actor=user, proposal=proposal, row=row, volunteer=volunteer)
+        elif action == "nobody":
+            matching.proposal_row_change(actor=user, proposal=proposal, row=row, volunteer=None)
+        else:
+            matching.proposal_row_change(actor=user, proposal=proposal, row=row, included=action == "keep")
+    except DomainError as exc:
+        return exc.text
+    return ""
+
+
+def _ranked(need: Need) -> tuple[list[matching_selectors.Candidate], str]:
+    try:
+        return matching_selectors.candidates(need, limit=12).candidates, ""
+    except DomainError as exc:
+        return [], exc.text
+
+
+@area_required("station")
+def dispatch_new(request: HttpRequest) -> HttpResponse:
+    """Choose the day (tomorrow unless changed) and the area; the matching services make the proposal."""
+    user = _user(request)
+    areas = _dispatch_areas(user)
+    today = timezone.localdate()
+    if request.method == "POST":
+        form = station_forms.DispatchForm(request.POST, areas=areas, today=today)
+        if (again := _already(request, form)) is not None:
+            return again
+        if form.is_valid():
+            try:
+                proposal = matching.proposal_create(
+                    actor=user, region=form.cleaned_data["area"], day=form.cleaned_data["day"]
+                )
+            except DomainError as exc:
+                _domain_error(form, exc, {"region": "area"})
+            else:
+                return _remember(request, form, reverse("web:station:dispatch", args=[proposal.pk]))
+    else:
+        form = station_forms.DispatchForm(areas=areas, today=today, initial={"day": today + dt.timedelta(days=1)})
+    recent = (
+        DispatchProposal.objects.filter(region__in=areas)
+        .select_related("region", "created_by")
+        .order_by("-created_at", "-pk")[:8]
+    )
+    return render(request, "web/station/dispatch_new.html", {"form": form, "recent": recent, "nav": "dispatch"})
+
+
+@area_required("station")
+def dispatch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The proposal: who goes where and why, the needs nobody can take and why; leave rows out or put back."""
+    user = _user(request)
+    proposal = _proposal(user, pk)
+    error = ""
+    if request.method == "POST":
+        form = station_forms.RowChangeForm(request.POST)
+        if (again := _already(request, form)) is not None:
+            return again
+        if form.is_valid() and form.cleaned_data["action"] in ("drop", "keep", "nobody"):
+            error = _change_row(request, proposal, form)
+            if not error:
+                url = reverse("web:station:dispatch", args=[proposal.pk]) + f"#row-{form.cleaned_data['row']}"
+                return _remember(request, form, url)
+        else:
+            error = _("That change was not understood. Nothing was changed.")
+        proposal.refresh_from_db()
+    rows = _rows(proposal)
+    matched = [r for r in rows if r.volunteer_id is not None]
+    context = {
+        "proposal": proposal,
+        "matched": matched,
+        "unmatched": [r for r in rows if r.volunteer_id is None],
+        "to_book": sum(1 for r in matched if r.included),
+        "booked": [r for r in rows if r.outcome == ProposalRow.Outcome.ASSIGNED],
+        "refused": [r for r in rows if r.outcome == ProposalRow.Outcome.REFUSED],
+        "skipped": [r for r in rows if r.outcome == ProposalRow.Outcome.SKIPPED],
+        "draft": proposal.status == DispatchProposal.Status.DRAFT,
+        "error": error,
+        "idem": station_forms.RowChangeForm().initial["idem"],
+        "just_accepted": request.GET.get("done") == "accepted",
+        "travel_km": _distance_text(int(proposal.summary.get("travel_m") or 0)),
+        "nav": "dispatch",
+    }
+    return render(request, "web/station/dispatch.html", context)
+
+
+@area_required("station")
+def dispatch_row(request: HttpRequest, pk: int, row_pk: int) -> HttpResponse:
+    """Another volunteer for one row: the need's ranked candidates, best first; or nobody."""
+    user = _user(request)
+    proposal = _proposal(user, pk)
+    row = get_object_or_404(
+        ProposalRow.objects.select_related(
+            "need__elder", "need__item", "need__item_version", "need__region", "volunteer"
+        ),
+        pk=row_pk,
+        proposal=proposal,
+    )
+    error = ""
+    if request.method == "POST":
+        form = station_forms.RowChangeForm(request.POST)
+        if (again := _already(request, form)) is not None:
+            return again
+        if form.is_valid() and form.cleaned_data["row"] == row.pk:
+            error = _change_row(request, proposal, form)
+            if not error:
+                url = reverse("web:station:dispatch", args=[proposal.pk]) + f"#row-{row.pk}"
+                return _remember(request, form, url)
+        else:
+            error = "; ".join(str(e) for errs in form.errors.values() for e in errs) or _(
+                "That change was not understood. Nothing was changed."
+            )
+    draft = proposal.status == DispatchProposal.Status.DRAFT
+    ranked, refusal = _ranked(row.need) if draft else ([], "")
+    others = [
+        r
+        for r in proposal.rows.select_related("need").exclude(pk=row.pk).filter(included=True, volunteer__isnull=False)
+        if _overlaps(r.need, row.need)
+    ]
+    busy = {r.volunteer_id for r in others}
+    candidates = [
+        {"volunteer": c.volunteer, "distance_m": c.distance_m, "why": c.explanation, "busy": c.volunteer.pk in busy}
+        for c in ranked
+    ]
+    context = {
+        "proposal": proposal,
+        "row": row,
+        "need": row.need,
+        "elder_short": short_name(row.need.elder.name),
+        "why": matching_selectors.explanation(row.reasons),
+        "candidates": candidates,
+        "refusal": refusal,
+        "draft": draft,
+        "error": error,
+        "idem": station_forms.RowChangeForm().initial["idem"],
+        "nav": "dispatch",
+    }
+    return render(request, "web/station/dispatch_row.html", context)
+
+
+@area_required("station")
+def dispatch_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what accepting will book (the confirmation step). POST: book each row through the care services."""
+    user = _user(request)
+    proposal = _proposal(user, pk)
+    detail = reverse("web:station:dispatch", args=[proposal.pk])
+    error = ""
+    if request.method == "POST":
+        form = station_forms.AcceptForm(request.POST)
+        if (again := _already(request, form)) is not None:
+            return again
+        if form.is_valid():
+            try:
+                matching.proposal_accept(actor=user, proposal=proposal)
+            except DomainError as exc:
+                error = exc.text
+            else:
+                return _remember(request, form, detail + "?done=accepted")
+        else:
+            error = _("The page was out of date. Look at the plan again and accept once more.")
+        proposal.refresh_from_db()
+    if proposal.status != DispatchProposal.Status.DRAFT and not error:
+        return redirect(detail)
+    rows = _rows(proposal)
+    context = {
+        "proposal": proposal,
+        "to_book": [r for r in rows if r.included and r.volunteer_id is not None],
+        "left_out": [r for r in rows if not r.included or r.volunteer_id is None],
+        "error": error,
+        "draft": proposal.status == DispatchProposal.Status.DRAFT,
+        "idem": station_forms.AcceptForm().initial["idem"],
+        "nav": "dispatch",
+    }
+    return render(request, "web/station/dispatch_accept.html", context)
