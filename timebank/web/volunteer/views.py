@@ -62,7 +62,8 @@ def when_words(start: dt.datetime, end: dt.datetime) -> str:
     until = end.strftime("%H:%M")
     if end.date() != start.date():
         until = f"{formats.date_format(end, 'MONTH_DAY_FORMAT').lstrip('0')} {until}"
-    return f"{day}, {start:%H:%M}–{until}"
+    # The punctuation belongs to the language: "Tomorrow, 15:00–17:00" / "明天 15:00–17:00".
+    return _("%(day)s, %(start)s–%(end)s") % {"day": day, "start": f"{start:%H:%M}", "end": until}
 
 
 def payer_words(need: Need) -> str:
