@@ -23,6 +23,7 @@ from .auth import auth_for, caller
 from .catalogue import router as catalogue_router
 from .common import SizedJsonParser, responses
 from .errors import BodyTooLarge, MalformedBody, NotAuthenticated, RateLimited, ValidationFailed
+from .exchange import router as exchange_router
 from .ledger import router as ledger_router
 from .needs import router as needs_router
 from .people import router as people_router
@@ -151,3 +152,4 @@ api.add_router("/", needs_router)
 api.add_router("/ledger", ledger_router)
 api.add_router("/training", training_router)
 api.add_router("/reports", reports_router)
+api.add_router("/exchange", exchange_router)
