@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "ninja",  # django-ninja: its templates and static files serve /api/v1/docs without a CDN
     "timebank.api",
     "timebank.matching",
+    "timebank.certificates",
     "timebank.web",
 ]
 
@@ -160,6 +161,7 @@ CELERY_BEAT_SCHEDULE = {
     "verify-the-ledger": {"task": "ledger.verify", "schedule": 24 * 3600.0},
     "expire-hours": {"task": "ledger.expire", "schedule": 24 * 3600.0},
     "expire-needs": {"task": "care.expire_needs", "schedule": 900.0},
+    "webhooks-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
 }
 
 LOGGING = {

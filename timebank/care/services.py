@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from timebank.certificates import events as webhook_events
 from timebank.common.errors import NotAllowed, OutOfScope
 from timebank.common.selectors import policy_value
 from timebank.ledger import selectors as ledger_selectors
@@ -740,6 +741,7 @@ def visit_confirm(*, actor: User, visit: Visit) -> Visit:
         visit.save(
             update_fields=["status", "credited_minutes", "confirmed_by", "confirmed_via", "confirmed_at", "transfer"]
         )
+        webhook_events.visit_confirmed(visit)  # sent to partner systems on commit
         need = Need.objects.select_for_update().get(pk=need.pk)
         _move_need(need, NS.DONE, actor=actor)
         need.save(update_fields=["status"])

@@ -24,6 +24,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from timebank.certificates import events as webhook_events
 from timebank.common.errors import DomainError, NotAllowed
 from timebank.common.selectors import policy_value
 from timebank.notify.services import notification_send
@@ -251,6 +252,7 @@ class _Book:
         self.check(spec)
         transfer = spec.row(digest=digest, actor=actor, batch=batch)
         transfer.save(force_insert=True)
+        webhook_events.transfer_posted(transfer)  # sent to partner systems on commit
         self.apply(spec)
         return transfer
 

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from timebank.certificates import views as certificate_views
+
 from . import views
 
 app_name = "station"
@@ -19,4 +21,11 @@ urlpatterns = [
     path("dispatch/<int:pk>/", views.dispatch_detail, name="dispatch"),
     path("dispatch/<int:pk>/rows/<int:row_pk>/", views.dispatch_row, name="dispatch_row"),
     path("dispatch/<int:pk>/accept/", views.dispatch_accept, name="dispatch_accept"),
+    path("certificates/", certificate_views.station_certificates, name="certificates"),
+    path("certificates/<int:pk>/pdf/", certificate_views.station_pdf, name="certificate_pdf"),
+    path(
+        "certificates/<int:pk>/<slug:action>/",
+        certificate_views.station_certificate_action,
+        name="certificate_action",
+    ),
 ]

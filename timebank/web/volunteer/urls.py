@@ -1,5 +1,7 @@
 from django.urls import path
 
+from timebank.certificates import views as certificate_views
+
 from . import views
 
 app_name = "volunteer"
@@ -17,4 +19,6 @@ urlpatterns = [
     path("stars/", views.stars, name="stars"),
     path("certificates/", views.certificates, name="certificates"),
     path("give/", views.give, name="give"),
+    path("service-certificates/", certificate_views.volunteer_certificates, name="service_certificates"),
+    path("service-certificates/<int:pk>/pdf/", certificate_views.volunteer_pdf, name="service_certificate_pdf"),
 ]
