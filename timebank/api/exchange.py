@@ -36,12 +36,22 @@ class ExportQuery(In):
     region: str | None = Field(None, max_length=24, description="Region code: the volunteers' home subtree.")
 
 
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
 @router.get(
     "/export",
-    response={200: Any, **{k: v for k, v in responses(None).items() if k != 200}},
+    response={k: v for k, v in responses(None).items() if k != 200},
     auth=auth_for("read"),
     summary="Download volunteer records",
-    openapi_extra={"responses": {200: {"description": "The file (xlsx, CSV or a zip of CSV files)."}}},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The file: xlsx (both tables), CSV (one table) or a zip of the CSV files.",
+                "content": {services.XLSX: _BINARY, "text/csv": _BINARY, "application/zip": _BINARY},
+            }
+        }
+    },
 )
 def export(request: HttpRequest, query: Query[ExportQuery]) -> HttpResponse:
     region = None
