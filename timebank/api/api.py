@@ -146,6 +146,12 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+@api.get("/health", response={200: dict[str, bool]}, tags=["me"], summary="Liveness (no database, no auth)")
+def health(request: HttpRequest) -> dict[str, bool]:
+    """A trivial endpoint for probes and the API benchmark's baseline: it touches neither the database nor auth."""
+    return {"ok": True}
+
+
 api.add_router("/people", people_router)
 api.add_router("/catalogue", catalogue_router)
 api.add_router("/", needs_router)
