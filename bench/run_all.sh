@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 status=0
-for script in bench/*_bench.py; do
+# ledger_bench.py writes bench/RESULTS.md afresh; the others put their own section back into it, so it runs first.
+for script in bench/ledger_bench.py $(ls bench/*_bench.py | grep -v '^bench/ledger_bench.py$'); do
   echo "== $script"
   BENCH_COMMAND="${BENCH_COMMAND:-$PY $script $*}" "$PY" "$script" "$@" || status=$?
 done
