@@ -1,18 +1,28 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 
-from timebank.api.api import api
+from timebank.api.api import api, not_found
 from timebank.certificates.views import verify as certificate_verify
 
 admin.site.site_header = _("Time Bank administration")
 admin.site.site_title = _("Time Bank")
 admin.site.index_title = _("What your area holds")
 
+
+def _api_unknown(request: HttpRequest) -> HttpResponse:
+    """An unknown address under /api/ answers with the API's error shape, not the HTML 404 page."""
+    from django.http import Http404
+
+    return not_found(request, Http404())
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    re_path(r"^api/", _api_unknown),
     path("verify/<str:code>", certificate_verify, name="certificate-verify"),
     path("", include("timebank.web.urls")),
 ]

@@ -67,3 +67,11 @@ def test_openapi_and_docs_are_served_without_a_cdn(client):
     html = client.get("/api/v1/docs").content.decode()
     assert "swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower() and "https://" not in html
+
+
+def test_unknown_api_address_answers_with_the_error_shape(client):
+    response = client.get("/api/v1/no-such-thing", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404
+    body = response.json()
+    assert body["code"] == "not_found" and body["message"] == "Not found."
+    assert client.get("/api/v2/anything").json()["code"] == "not_found"
