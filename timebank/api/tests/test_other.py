@@ -75,3 +75,19 @@ def test_unknown_api_address_answers_with_the_error_shape(client):
     body = response.json()
     assert body["code"] == "not_found" and body["message"] == "Not found."
     assert client.get("/api/v2/anything").json()["code"] == "not_found"
+
+
+def test_operator_revokes_a_token_by_prefix(make_staff, town):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from timebank.api.models import ApiToken
+    from timebank.api.services import token_create
+
+    user = make_staff("town_admin", region=town)
+    issued = token_create(user=user, name="partner sync", scopes=["read"])
+    out = StringIO()
+    call_command("api_token_revoke", prefix=issued.token.prefix, stdout=out)
+    assert "revoked" in out.getvalue()
+    assert ApiToken.objects.get(pk=issued.token.pk).revoked_at is not None
