@@ -183,3 +183,9 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)  # larger 
 API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)  # requests per token per window
 API_RATE_WINDOW_SECONDS = env.int("API_RATE_WINDOW_SECONDS", default=60)
 NINJA_PAGINATION_MAX_LIMIT = 100
+
+# The public address printed on certificates (their QR codes point to <PUBLIC_BASE_URL>/verify/<code>).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
+# This deployment's code in volunteer numbers exchanged with other systems (docs/exchange.md).
+EXCHANGE_DEPLOYMENT_CODE = env.str("EXCHANGE_DEPLOYMENT_CODE", default="ZSTB")
+EXCHANGE_MAX_FILE_BYTES = env.int("EXCHANGE_MAX_FILE_BYTES", default=10 * 1024 * 1024)
