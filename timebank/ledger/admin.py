@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from timebank.common.admin_base import ReadOnlyAdmin
 from timebank.people.selectors import is_city_supervisor, residents_visible_to
 
-from .models import Account, PoolGrant, Seal, Transfer
+from .models import Account, AccountStatusChange, PoolGrant, Seal, Transfer
 
 
 def _visible_accounts(request: HttpRequest) -> QuerySet[Account]:
@@ -62,3 +62,11 @@ class PoolGrantAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return PoolGrant.objects.filter(elder__in=residents_visible_to(request.user).values("pk"))  # type: ignore[arg-type]
+
+
+@admin.register(AccountStatusChange)
+class AccountStatusChangeAdmin(ReadOnlyAdmin):
+    list_display = ("at", "account", "from_status", "to_status", "actor", "reason")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return AccountStatusChange.objects.filter(account__in=_visible_accounts(request).values("pk"))

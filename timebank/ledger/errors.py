@@ -118,3 +118,8 @@ class DuplicateInBatch(InvalidInput):
 class BadPayer(InvalidInput):
     code = "ledger.bad_payer"
     message = _("Unknown payer {payer}: choose own hours, the public pool or the government.")
+
+
+class BadAccountStatus(InvalidInput):
+    code = "ledger.bad_account_status"
+    message = _("Unknown account status {value}: choose open, frozen or closed.")

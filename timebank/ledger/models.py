@@ -261,3 +261,25 @@ class PoolGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.elder} {self.minutes}"
+
+
+class AccountStatusChange(models.Model):
+    """Audit of a freeze, reopening or closing of an account: who, when, why.
+
+    Updates: never. Deletion: never. Guarantees: written in the transaction that changed the status.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(max_length=8, choices=Account.Status.choices)
+    to_status = models.CharField(max_length=8, choices=Account.Status.choices)
+    reason = models.TextField(_("reason"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("account status change")
+        verbose_name_plural = _("account status changes")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.from_status}→{self.to_status}"

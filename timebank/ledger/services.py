@@ -36,6 +36,7 @@ from .errors import (
     AccountNotEmpty,
     AccountNotOpen,
     AlreadyReversed,
+    BadAccountStatus,
     BadAmount,
     BadCoefficient,
     BadKey,
@@ -57,7 +58,7 @@ from .errors import (
     RedeemNotAllowed,
     SameAccount,
 )
-from .models import Account, Batch, PoolGrant, Transfer
+from .models import Account, AccountStatusChange, Batch, PoolGrant, Transfer
 
 if TYPE_CHECKING:
     from timebank.people.models import User
@@ -120,13 +121,16 @@ def account_set_status(*, actor: User, account: Account, status: str, reason: st
     if not reason.strip():
         raise ReasonRequired(field="reason")
     if status not in Account.Status.values:
-        raise BadPayer(payer=status)
+        raise BadAccountStatus(field="status", value=status)
     with transaction.atomic():
         locked = Account.objects.select_for_update().get(pk=account.pk)
         if status == Account.Status.CLOSED and (
             locked.posted_balance or locked.debits_pending or locked.credits_pending or not locked.cached
         ):
             raise AccountNotEmpty()
+        AccountStatusChange.objects.create(
+            account=locked, from_status=locked.status, to_status=status, reason=reason.strip(), actor=actor
+        )
         locked.status = status
         locked.save(update_fields=["status"])
     return locked

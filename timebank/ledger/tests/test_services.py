@@ -204,6 +204,23 @@ def test_frozen_and_closed_accounts(family, supervisor, plain_user):
     services.family_transfer(key="frozen-4", sender=li, recipient=mother, minutes=600)
     services.account_set_status(actor=supervisor, account=account, status="closed", reason="moved away")
     refused(errors.AccountNotOpen, services.family_transfer, key="frozen-5", sender=mother, recipient=li, minutes=30)
+    refused(
+        errors.BadAccountStatus,
+        services.account_set_status,
+        actor=supervisor,
+        account=account,
+        status="sleeping",
+        reason="typo",
+    )
+    # every change is on record: who, from what, to what, why
+    from timebank.ledger.models import AccountStatusChange
+
+    assert [(c.from_status, c.to_status, c.reason, c.actor_id) for c in account.status_changes.all()] == [
+        ("open", "frozen", "fraud check", supervisor.pk),
+        ("frozen", "open", "cleared", supervisor.pk),
+        ("open", "closed", "moved away", supervisor.pk),
+    ]
+    assert AccountStatusChange.objects.count() == 3
 
 
 def test_only_registered_relatives_of_allowed_kinds(family, make_resident):
