@@ -46,7 +46,8 @@ bench: $(VENV)/.installed
 	BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" PY=$(PY) bench/run_all.sh $(BENCH_ARGS)
 
 messages: $(VENV)/.installed
-	cd timebank && ../$(PY) ../manage.py makemessages -l zh_Hans -l en --no-obsolete && ../$(PY) ../manage.py compilemessages
+	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=bench --ignore=var --ignore=scripts --ignore=test-artifacts
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=bench --ignore=var
 
 seed: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
