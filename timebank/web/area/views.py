@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from timebank.common import services as common
 from timebank.common.errors import DomainError
@@ -79,8 +80,30 @@ def index(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------------------------- policies
 
 
+#: Words for the values some policies take (rounding modes, the weights of the matching score).
+VALUE_WORDS = {
+    "nearest": _lazy("to the nearest step"),
+    "down": _lazy("always down"),
+    "up": _lazy("always up"),
+    "distance": _lazy("distance"),
+    "rating": _lazy("rating"),
+    "continuity": _lazy("served this elder before"),
+    "fairness": _lazy("fewer recent hours"),
+    "reliability": _lazy("reliability"),
+    "preference": _lazy("likes this service"),
+}
+
+
+def _word(value: Any) -> str:
+    from timebank.people.models import Relationship
+
+    if isinstance(value, str) and value in Relationship.Kind.values:
+        return str(Relationship.Kind(value).label)
+    return str(VALUE_WORDS.get(value, value)) if isinstance(value, str) else str(value)
+
+
 def show_value(spec: PolicySpec, value: Any) -> str:
-    """A policy value as people read it: 72,000 minutes (1,200 h); yes/no; lists as text."""
+    """A policy value as people read it: 72,000 minutes (1,200 h); yes/no; lists and words translated."""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, int):
@@ -90,9 +113,12 @@ def show_value(spec: PolicySpec, value: Any) -> str:
             h = value // 60 if value % 60 == 0 else round(value / 60, 1)
             return f"{text} {unit} ({h:,} {_('h')})"
         return f"{text} {unit}".strip()
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    separator = _(", ")
+    if isinstance(value, list):
+        return separator.join(_word(v) for v in value)
+    if isinstance(value, dict):
+        return separator.join(f"{_word(k)} {_word(v)}" for k, v in value.items())
+    return _word(value)
 
 
 def _supervisor(request: HttpRequest) -> User:

@@ -279,3 +279,16 @@ def test_area_overview_counts_only_the_area(client, town_admin, other_town_admin
     theirs = client.get("/area/").context["figures"]
     assert mine.elders == 1 and mine.priority_elders == 1 and mine.volunteers == 2
     assert theirs.elders == 0 and theirs.volunteers == 0
+
+
+def test_policy_values_read_as_words_not_codes():
+    from django.utils.translation import override
+
+    from timebank.common.policies import SPECS
+    from timebank.web.area.views import show_value
+
+    with override("en"):
+        assert show_value(SPECS["ledger.rounding_mode"], "nearest") == "to the nearest step"
+        assert show_value(SPECS["people.transfer_relative_kinds"], ["spouse", "child"]) == "Spouse, Child"
+    with override("zh-hans"):
+        assert show_value(SPECS["people.transfer_relative_kinds"], ["spouse", "child"]) == "配偶、子女"
