@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from timebank.common import services as common
 from timebank.common.errors import DomainError
@@ -82,15 +82,15 @@ def index(request: HttpRequest) -> HttpResponse:
 
 #: Words for the values some policies take (rounding modes, the weights of the matching score).
 VALUE_WORDS = {
-    "nearest": _lazy("to the nearest step"),
-    "down": _lazy("always down"),
-    "up": _lazy("always up"),
-    "distance": _lazy("distance"),
-    "rating": _lazy("rating"),
-    "continuity": _lazy("served this elder before"),
-    "fairness": _lazy("fewer recent hours"),
-    "reliability": _lazy("reliability"),
-    "preference": _lazy("likes this service"),
+    "nearest": gettext_lazy("to the nearest step"),
+    "down": gettext_lazy("always down"),
+    "up": gettext_lazy("always up"),
+    "distance": gettext_lazy("distance"),
+    "rating": gettext_lazy("rating"),
+    "continuity": gettext_lazy("served this elder before"),
+    "fairness": gettext_lazy("fewer recent hours"),
+    "reliability": gettext_lazy("reliability"),
+    "preference": gettext_lazy("likes this service"),
 }
 
 

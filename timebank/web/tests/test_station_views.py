@@ -292,3 +292,4 @@ def test_policy_values_read_as_words_not_codes():
         assert show_value(SPECS["people.transfer_relative_kinds"], ["spouse", "child"]) == "Spouse, Child"
     with override("zh-hans"):
         assert show_value(SPECS["people.transfer_relative_kinds"], ["spouse", "child"]) == "配偶、子女"
+        assert show_value(SPECS["ledger.rounding_mode"], "nearest") == "四舍五入到最近的一档"
