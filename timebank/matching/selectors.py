@@ -655,3 +655,28 @@ def plan_day(region: Any, day: dt.date) -> Plan:
         "travel_m": round(solution.total_travel_m(problem)),
     }
     return Plan(rows, summary, problem, solution)
+
+
+def qualified_nearby(need: Need, *, limit: int = 12, scan: int = 2000) -> list[tuple[int, Resident]]:
+    """(metres, volunteer) for the volunteers of the need's town who pass the care rules, nearest first.
+
+    A fallback for when :func:`candidates` finds nobody (no volunteer nearby has entered their free
+    times): these are qualified but not known to be free. At most ``scan`` volunteers are checked.
+    """
+    from timebank.care.services import volunteer_check
+    from timebank.common.errors import DomainError
+
+    town = need.region.parent or need.region
+    pool = Resident.objects.filter(
+        is_volunteer=True, active=True, home_region__path__startswith=town.path, lat__isnull=False, lon__isnull=False
+    ).exclude(pk=need.elder_id)
+    found: list[tuple[float, Resident]] = []
+    for volunteer in pool[:scan]:
+        try:
+            volunteer_check(volunteer, need)
+        except DomainError:
+            continue
+        assert volunteer.lat is not None and volunteer.lon is not None
+        found.append((haversine_m(need.lat, need.lon, volunteer.lat, volunteer.lon), volunteer))
+    found.sort(key=lambda pair: (pair[0], pair[1].pk))
+    return [(round(d), v) for d, v in found[:limit]]

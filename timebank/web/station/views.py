@@ -47,7 +47,6 @@ from timebank.people.selectors import (
     resident_search,
     residents_visible_to,
 )
-from timebank.places.geo import haversine_m
 from timebank.places.models import Region
 from timebank.web.access import area_required
 from timebank.web.forms_support import add_domain_error
@@ -292,28 +291,17 @@ def _candidates(need: Need) -> tuple[list[dict[str, Any]], str, bool]:
 
 
 def _qualified_nearby(need: Need, limit: int = 12) -> list[dict[str, Any]]:
-    town = need.region.parent or need.region
-    pool = Resident.objects.filter(
-        is_volunteer=True, active=True, home_region__path__startswith=town.path, lat__isnull=False, lon__isnull=False
-    ).exclude(pk=need.elder_id)
-    found: list[tuple[float, Resident]] = []
-    for volunteer in pool[:2000]:
-        try:
-            care.volunteer_check(volunteer, need)
-        except DomainError:
-            continue
-        assert volunteer.lat is not None and volunteer.lon is not None
-        found.append((haversine_m(need.lat, need.lon, volunteer.lat, volunteer.lon), volunteer))
-    found.sort(key=lambda pair: (pair[0], pair[1].pk))
+    from timebank.matching.selectors import qualified_nearby
+
     languages = dict(station_forms.LANGUAGE_CHOICES)
     return [
         {
             "volunteer": v,
-            "distance_m": round(d),
+            "distance_m": d,
             "why": _("qualified for this service; speaks %(langs)s; free times not recorded")
             % {"langs": "、".join(str(languages.get(code, code)) for code in v.languages or [])},
         }
-        for d, v in found[:limit]
+        for d, v in qualified_nearby(need, limit=limit)
     ]
 
 

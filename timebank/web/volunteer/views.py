@@ -27,8 +27,7 @@ from timebank.ledger import services as ledger
 from timebank.ledger.selectors import group_balance, hours, resident_balance, star_level, statement_recent
 from timebank.people.models import Resident, User
 from timebank.people.selectors import relatives_of
-from timebank.training.models import Certificate
-from timebank.training.selectors import valid_certificates
+from timebank.training.selectors import other_certificates, valid_certificates
 from timebank.web.access import area_required
 from timebank.web.forms_support import add_domain_error
 
@@ -288,17 +287,8 @@ def stars(request: HttpRequest) -> HttpResponse:
 def certificates(request: HttpRequest) -> HttpResponse:
     _user, me = _me(request)
     valid = list(valid_certificates(me).order_by("valid_until"))
-    valid_ids = {c.pk for c in valid}
-    today = timezone.localdate()
-    others = []
-    for cert in Certificate.objects.filter(holder=me).exclude(pk__in=valid_ids).order_by("-valid_until"):
-        if cert.revoked_at:
-            why = _("withdrawn")
-        elif cert.valid_from > today:
-            why = _("not valid yet")
-        else:
-            why = _("expired")
-        others.append({"cert": cert, "why": why})
+    words = {"withdrawn": _("withdrawn"), "not_yet": _("not valid yet"), "expired": _("expired")}
+    others = [{"cert": cert, "why": words[why]} for cert, why in other_certificates(me)]
     return render(request, "web/volunteer/certificates.html", {"valid": valid, "others": others})
 
 
