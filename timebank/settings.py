@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "timebank.notify",
     "timebank.training",
     "timebank.care",
+    "timebank.teams",
     "timebank.exchange",
     "ninja",  # django-ninja: its templates and static files serve /api/v1/docs without a CDN
     "timebank.api",

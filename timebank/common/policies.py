@@ -143,6 +143,21 @@ SPECS: dict[str, PolicySpec] = {
             _("hours"),
         ),
         PolicySpec(
+            "teams.festival_coefficients",
+            _("Bonus coefficient for group events on festival days (festival name: coefficient; others 1.0)"),
+            lambda v: (
+                isinstance(v, dict)
+                and all(
+                    isinstance(k, str)
+                    and 0 < len(k) <= 32
+                    and isinstance(x, (int, float))
+                    and not isinstance(x, bool)
+                    and 0.5 <= x <= 5
+                    for k, x in v.items()
+                )
+            ),
+        ),
+        PolicySpec(
             "matching.walk_speed_m_per_min",
             _("Walking speed assumed between visits"),
             _int_between(20, 1000),
