@@ -158,6 +158,12 @@ SPECS: dict[str, PolicySpec] = {
             ),
         ),
         PolicySpec(
+            "training.expiry_warning_days",
+            _("Certificates ending within this many days are shown as expiring"),
+            _int_between(1, 365),
+            _("days"),
+        ),
+        PolicySpec(
             "matching.walk_speed_m_per_min",
             _("Walking speed assumed between visits"),
             _int_between(20, 1000),

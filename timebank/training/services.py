@@ -1,29 +1,86 @@
-"""Writes of training records."""
+"""Writes of training records: courses, sessions, enrolment with a waiting list, attendance, assessment,
+certificates and annual targets.
+
+Who may do what (the scope rule of people.selectors):
+* courses (the city's catalogue): city supervisors and town administrators;
+* sessions, attendance, assessment: staff whose area holds the session's site (a social worker their
+  station's community, a town administrator their town, a city supervisor everywhere; never partner admins);
+* enrolment: the person themselves, or staff whose area holds the site (for people they can see);
+* targets: a town administrator for their own town, a city supervisor for any town or the whole city.
+
+Seats: nobody is ever enrolled beyond the session's seats. When the seats are taken a person joins the
+waiting list (or, if they asked for a seat only — ``wait=False`` — is refused with ``training.session_full``);
+staff cannot add anyone beyond the seats and cannot lower the seats below the number enrolled. The session
+row is locked (``SELECT … FOR UPDATE``) for every change of its enrolments, and ``Session.enrolled_count``
+has a CHECK against ``capacity``, so two people can never take the last seat together.
+
+``at``/``on`` arguments are the moment of the action for tests and the demo's story; views leave them out.
+"""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from timebank.common.errors import OutOfScope
-from timebank.people.models import Resident
-from timebank.people.selectors import can_manage_resident
+from timebank.common.errors import NotAllowed, OutOfScope
+from timebank.notify.services import notification_send
+from timebank.people.models import Resident, StaffRole
+from timebank.people.selectors import active_roles, can_manage_region, can_manage_resident, can_see_resident
+from timebank.places.models import Region, Site
 
-from .errors import BadPeriod, BadTrack, DuplicateCertificate
-from .models import Certificate, Track
+from .errors import (
+    AlreadyAssessed,
+    AlreadyEnrolled,
+    BadCapacity,
+    BadCourse,
+    BadPeriod,
+    BadSchedule,
+    BadScore,
+    BadTarget,
+    BadTargetRegion,
+    BadTargetYear,
+    BadTrack,
+    CapacityBelowEnrolled,
+    CourseInactive,
+    DuplicateCertificate,
+    EnrolmentCancelled,
+    NotAttended,
+    NotEnrolled,
+    SessionClosed,
+    SessionFull,
+    SessionNotStarted,
+    SiteInactive,
+)
+from .models import Certificate, Course, Enrolment, Session, Track, TrainingTarget
 
 if TYPE_CHECKING:
     from timebank.people.models import User
 
+ES = Enrolment.Status
 
-def certificate_issue(
-    *, actor: User | None, holder: Resident, track: str, number: str, valid_from: dt.date, valid_until: dt.date
+#: Certificate numbers begin with the track's letters (养老 YL, 医护 YH, 居家 JZ, 母婴 MY).
+PREFIX = {"elderly": "YL", "medical": "YH", "domestic": "JZ", "maternity": "MY"}
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus ``months`` calendar months (31 January + 1 month is the last day of February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+# --------------------------------------------------------------------------------------------- certificates
+
+
+def _certificate_create(
+    *, holder: Resident, track: str, number: str, valid_from: dt.date, valid_until: dt.date, issued_by: User | None
 ) -> Certificate:
-    """Record a certificate (``actor=None``: the system, e.g. an import or the demo loader)."""
-    if actor is not None and not can_manage_resident(actor, holder):
-        raise OutOfScope()
     if track not in Track.values:
         raise BadTrack(field="track", value=track)
     if valid_until < valid_from:
@@ -36,7 +93,391 @@ def certificate_issue(
                 number=number.strip(),
                 valid_from=valid_from,
                 valid_until=valid_until,
-                issued_by=actor,
+                issued_by=issued_by,
             )
     except IntegrityError as exc:
         raise DuplicateCertificate(field="number") from exc
+
+
+def certificate_issue(
+    *, actor: User | None, holder: Resident, track: str, number: str, valid_from: dt.date, valid_until: dt.date
+) -> Certificate:
+    """Record a certificate (``actor=None``: the system, e.g. an import or the demo loader)."""
+    if actor is not None and not can_manage_resident(actor, holder):
+        raise OutOfScope()
+    return _certificate_create(
+        holder=holder, track=track, number=number, valid_from=valid_from, valid_until=valid_until, issued_by=actor
+    )
+
+
+# --------------------------------------------------------------------------------------------- courses
+
+
+def _is_role(actor: User, *roles: str) -> bool:
+    return bool(actor.is_superuser) or any(r.role in roles for r in active_roles(actor))
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def course_create(
+    *,
+    actor: User,
+    track: str,
+    title: str,
+    teaching_minutes: int,
+    validity_months: int,
+    description: str = "",
+    pass_score: int = 60,
+) -> Course:
+    """Add a course to the city's catalogue (city supervisors and town administrators)."""
+    if not _is_role(actor, StaffRole.Role.CITY_SUPERVISOR, StaffRole.Role.TOWN_ADMIN):
+        raise NotAllowed()
+    if track not in Track.values:
+        raise BadTrack(field="track", value=track)
+    title = (title or "").strip()
+    if not title:
+        raise BadCourse(field="title", reason=_("it needs a title"))
+    if not _whole(teaching_minutes) or teaching_minutes <= 0:
+        raise BadCourse(field="teaching_minutes", reason=_("the teaching time must be more than zero"))
+    if not _whole(validity_months) or not 1 <= validity_months <= 120:
+        raise BadCourse(field="validity_months", reason=_("a certificate is valid for 1 to 120 months"))
+    if not _whole(pass_score) or not 0 <= pass_score <= 100:
+        raise BadCourse(field="pass_score", reason=_("the pass mark is between 0 and 100"))
+    if Course.objects.filter(track=track, title=title).exists():
+        raise BadCourse(field="title", reason=_("a course with this title already exists in the track"))
+    with transaction.atomic():
+        return Course.objects.create(
+            track=track,
+            title=title,
+            description=description.strip(),
+            teaching_minutes=teaching_minutes,
+            validity_months=validity_months,
+            pass_score=pass_score,
+            created_by=actor,
+        )
+
+
+# --------------------------------------------------------------------------------------------- sessions
+
+
+def _check_site_scope(actor: User, site: Site) -> None:
+    if not can_manage_region(actor, site.region):
+        raise OutOfScope()
+
+
+def session_create(
+    *,
+    actor: User,
+    course: Course,
+    site: Site,
+    trainer: str,
+    capacity: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+) -> Session:
+    """Plan a session of ``course`` at ``site`` (staff whose area holds the site)."""
+    _check_site_scope(actor, site)
+    if not course.active:
+        raise CourseInactive(field="course")
+    if not site.active:
+        raise SiteInactive(field="site")
+    if not _whole(capacity) or capacity <= 0:
+        raise BadCapacity(field="capacity")
+    if ends_at <= starts_at:
+        raise BadSchedule(field="ends_at")
+    trainer = (trainer or "").strip()
+    if not trainer:
+        raise BadCourse(field="trainer", reason=_("it needs a trainer"))
+    with transaction.atomic():
+        return Session.objects.create(
+            course=course,
+            site=site,
+            trainer=trainer[:64],
+            capacity=capacity,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            created_by=actor,
+        )
+
+
+def _locked(session: Session) -> Session:
+    return Session.objects.select_for_update().select_related("course", "site__region").get(pk=session.pk)
+
+
+def _promote(session: Session, *, moment: dt.datetime) -> list[Enrolment]:
+    """Fill free seats from the waiting list, first come first served; tell each person. Session is locked."""
+    free = session.capacity - session.enrolled_count
+    if free <= 0:
+        return []
+    waiting = list(
+        Enrolment.objects.select_for_update()
+        .filter(session=session, status=ES.WAITING)
+        .select_related("resident")
+        .order_by("queued_at", "pk")[:free]
+    )
+    for enrolment in waiting:
+        enrolment.status = ES.ENROLLED
+        enrolment.enrolled_at = moment
+        enrolment.save(update_fields=["status", "enrolled_at"])
+        notification_send(
+            recipient=enrolment.resident,
+            topic="training.promoted",
+            text=_("A seat became free: you are now enrolled in “%(course)s” at %(site)s on %(day)s.")
+            % {
+                "course": session.course.title,
+                "site": session.site.name,
+                "day": timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
+    if waiting:
+        session.enrolled_count += len(waiting)
+        session.save(update_fields=["enrolled_count"])
+    return waiting
+
+
+def session_set_capacity(*, actor: User, session: Session, capacity: int, at: dt.datetime | None = None) -> Session:
+    """Change the number of seats. More seats enrol people from the waiting list in order; fewer seats than
+    people enrolled is refused (``training.capacity_below_enrolled``): cancel enrolments first."""
+    _check_site_scope(actor, session.site)
+    if not _whole(capacity) or capacity <= 0:
+        raise BadCapacity(field="capacity")
+    moment = at or timezone.now()
+    with transaction.atomic():
+        locked = _locked(session)
+        if locked.status != Session.Status.OPEN or locked.starts_at <= moment:
+            raise SessionClosed()
+        if capacity < locked.enrolled_count:
+            raise CapacityBelowEnrolled(field="capacity", enrolled=locked.enrolled_count)
+        locked.capacity = capacity
+        locked.save(update_fields=["capacity"])
+        _promote(locked, moment=moment)
+    return locked
+
+
+def session_cancel(*, actor: User, session: Session, reason: str, at: dt.datetime | None = None) -> Session:
+    """Cancel a session that has not started; everyone enrolled or waiting is told."""
+    _check_site_scope(actor, session.site)
+    moment = at or timezone.now()
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        locked = _locked(session)
+        if locked.status != Session.Status.OPEN or locked.starts_at <= moment:
+            raise SessionClosed()
+        live = list(
+            Enrolment.objects.select_for_update()
+            .filter(session=locked, status__in=[ES.ENROLLED, ES.WAITING])
+            .select_related("resident")
+            .order_by("pk")
+        )
+        for enrolment in live:
+            enrolment.status = ES.CANCELLED
+            enrolment.cancelled_at = moment
+            enrolment.save(update_fields=["status", "cancelled_at"])
+            notification_send(
+                recipient=enrolment.resident,
+                topic="training.session_cancelled",
+                text=_("The training “%(course)s” at %(site)s on %(day)s is cancelled. %(reason)s")
+                % {
+                    "course": locked.course.title,
+                    "site": locked.site.name,
+                    "day": timezone.localtime(locked.starts_at).strftime("%Y-%m-%d"),
+                    "reason": reason,
+                },
+            )
+        locked.status = Session.Status.CANCELLED
+        locked.cancelled_at = moment
+        locked.cancelled_reason = reason[:200]
+        locked.enrolled_count = 0
+        locked.save(update_fields=["status", "cancelled_at", "cancelled_reason", "enrolled_count"])
+    return locked
+
+
+# --------------------------------------------------------------------------------------------- enrolment
+
+
+def _check_enrolment_actor(actor: User, session: Session, resident: Resident) -> None:
+    if actor.resident_id is not None and actor.resident_id == resident.pk:
+        return
+    _check_site_scope(actor, session.site)
+    if not can_see_resident(actor, resident):
+        raise OutOfScope(field="resident")
+
+
+def enrolment_create(
+    *, actor: User, session: Session, resident: Resident, wait: bool = True, at: dt.datetime | None = None
+) -> Enrolment:
+    """Enrol ``resident``: a seat if one is free, else the end of the waiting list.
+
+    ``wait=False`` asks for a seat only: when the seats are taken it is refused (``training.session_full``).
+    """
+    _check_enrolment_actor(actor, session, resident)
+    moment = at or timezone.now()
+    with transaction.atomic():
+        locked = _locked(session)
+        if locked.status != Session.Status.OPEN or locked.starts_at <= moment:
+            raise SessionClosed()
+        if not locked.course.active:
+            raise CourseInactive(field="session")
+        if Enrolment.objects.filter(session=locked, resident=resident).exclude(status=ES.CANCELLED).exists():
+            raise AlreadyEnrolled(field="resident", name=resident.name)
+        seat = locked.enrolled_count < locked.capacity
+        if not seat and not wait:
+            raise SessionFull(field="session", capacity=locked.capacity)
+        enrolment = Enrolment.objects.create(
+            session=locked,
+            resident=resident,
+            status=ES.ENROLLED if seat else ES.WAITING,
+            queued_at=moment,
+            enrolled_at=moment if seat else None,
+            added_by=actor,
+        )
+        if seat:
+            locked.enrolled_count += 1
+            locked.save(update_fields=["enrolled_count"])
+    return enrolment
+
+
+def enrolment_cancel(*, actor: User, enrolment: Enrolment, at: dt.datetime | None = None) -> Enrolment:
+    """Leave a session (or its waiting list) before it starts. A freed seat goes to the first person waiting."""
+    _check_enrolment_actor(actor, enrolment.session, enrolment.resident)
+    moment = at or timezone.now()
+    with transaction.atomic():
+        locked = _locked(enrolment.session)
+        current = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        if current.status == ES.CANCELLED:
+            raise EnrolmentCancelled()
+        if locked.status != Session.Status.OPEN or locked.starts_at <= moment:
+            raise SessionClosed()
+        had_seat = current.status == ES.ENROLLED
+        current.status = ES.CANCELLED
+        current.cancelled_at = moment
+        current.save(update_fields=["status", "cancelled_at"])
+        if had_seat:
+            locked.enrolled_count -= 1
+            locked.save(update_fields=["enrolled_count"])
+            _promote(locked, moment=moment)
+    return current
+
+
+# --------------------------------------------------------------------------------------------- attendance
+
+
+def _sheet(locked: Session, residents: list[Resident]) -> dict[int, Enrolment]:
+    """The enrolled rows of ``residents``, locked; anyone not enrolled is refused (nothing written)."""
+    rows = {
+        e.resident_id: e
+        for e in Enrolment.objects.select_for_update().filter(
+            session=locked, status=ES.ENROLLED, resident_id__in=[r.pk for r in residents]
+        )
+    }
+    for resident in residents:
+        if resident.pk not in rows:
+            raise NotEnrolled(field="resident", name=resident.name)
+    return rows
+
+
+def attendance_record(
+    *, actor: User, session: Session, attendance: Mapping[Resident, bool], at: dt.datetime | None = None
+) -> int:
+    """Record who was present (True) or absent (False). Only enrolled people; only once the session has
+    started; an assessed person's attendance no longer changes. Returns the number of rows recorded."""
+    _check_site_scope(actor, session.site)
+    moment = at or timezone.now()
+    with transaction.atomic():
+        locked = _locked(session)
+        if locked.status != Session.Status.OPEN:
+            raise SessionClosed()
+        if locked.starts_at > moment:
+            raise SessionNotStarted()
+        rows = _sheet(locked, list(attendance))
+        changed = []
+        for resident, present in attendance.items():
+            row = rows[resident.pk]
+            if row.passed is not None:
+                if row.attended != bool(present):
+                    raise AlreadyAssessed(field="resident", name=resident.name)
+                continue
+            row.attended = bool(present)
+            changed.append(row)
+        Enrolment.objects.bulk_update(changed, ["attended"])
+    return len(changed)
+
+
+def assessment_record(
+    *,
+    actor: User,
+    session: Session,
+    scores: Mapping[Resident, int],
+    on: dt.date | None = None,
+    at: dt.datetime | None = None,
+) -> list[Enrolment]:
+    """Record scores (0–100) of people who attended. A score at or above the course's pass mark is a pass,
+    and a pass issues a certificate valid from ``on`` (today) until ``on`` + the course's validity in months.
+    Each person is assessed once. All or nothing."""
+    _check_site_scope(actor, session.site)
+    moment = at or timezone.now()
+    day = on or timezone.localdate(moment)
+    with transaction.atomic():
+        locked = _locked(session)
+        if locked.status != Session.Status.OPEN:
+            raise SessionClosed()
+        if locked.starts_at > moment:
+            raise SessionNotStarted()
+        for score in scores.values():
+            if not _whole(score) or not 0 <= score <= 100:
+                raise BadScore(field="score")
+        rows = _sheet(locked, list(scores))
+        course = locked.course
+        done = []
+        for resident, score in scores.items():
+            row = rows[resident.pk]
+            if row.attended is not True:
+                raise NotAttended(field="resident", name=resident.name)
+            if row.passed is not None:
+                raise AlreadyAssessed(field="resident", name=resident.name)
+            row.score = score
+            row.passed = score >= course.pass_score
+            row.assessed_on = day
+            if row.passed:
+                row.certificate = _certificate_create(
+                    holder=resident,
+                    track=course.track,
+                    number=f"{PREFIX[course.track]}-{day.year}-T{row.pk:07d}",
+                    valid_from=day,
+                    valid_until=add_months(day, course.validity_months),
+                    issued_by=actor,
+                )
+            done.append(row)
+        Enrolment.objects.bulk_update(done, ["score", "passed", "assessed_on", "certificate"])
+    return done
+
+
+# --------------------------------------------------------------------------------------------- targets
+
+
+def target_set(*, actor: User, year: int, track: str, region: Region | None, count: int) -> TrainingTarget:
+    """Set how many people should pass ``track`` training in ``year`` in a town (``region``) or, with
+    ``region=None``, the whole city. Setting it again replaces the number."""
+    if not _is_role(actor, StaffRole.Role.CITY_SUPERVISOR, StaffRole.Role.TOWN_ADMIN):
+        raise NotAllowed()
+    if track not in Track.values:
+        raise BadTrack(field="track", value=track)
+    if not _whole(year) or not 2000 <= year <= 2100:
+        raise BadTargetYear(field="year")
+    if not _whole(count) or count < 0:
+        raise BadTarget(field="count")
+    if region is None:
+        if not _is_role(actor, StaffRole.Role.CITY_SUPERVISOR):
+            raise OutOfScope(field="region")
+    else:
+        if region.level != Region.Level.TOWN:
+            raise BadTargetRegion(field="region")
+        if not can_manage_region(actor, region):
+            raise OutOfScope(field="region")
+    with transaction.atomic():
+        target, _created = TrainingTarget.objects.update_or_create(
+            year=year, track=track, region=region, defaults={"count": count, "set_by": actor}
+        )
+    return target
