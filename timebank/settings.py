@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "timebank.api",
     "timebank.matching",
     "timebank.certificates",
+    "timebank.rewards",
     "timebank.web",
 ]
 
@@ -166,6 +167,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-hours": {"task": "ledger.expire", "schedule": 24 * 3600.0},
     "expire-needs": {"task": "care.expire_needs", "schedule": 900.0},
     "webhooks-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
+    "record-star-levels": {"task": "rewards.record_star_levels", "schedule": 24 * 3600.0},
 }
 
 LOGGING = {

@@ -143,6 +143,12 @@ SPECS: dict[str, PolicySpec] = {
             _("hours"),
         ),
         PolicySpec(
+            "rewards.falsification_bar_years",
+            _("Years a person is barred from star levels, honours and rewards after falsified hours"),
+            _int_between(1, 3),
+            _("years"),
+        ),
+        PolicySpec(
             "teams.festival_coefficients",
             _("Bonus coefficient for group events on festival days (festival name: coefficient; others 1.0)"),
             lambda v: (
