@@ -62,6 +62,8 @@ def test_same_sheet_from_four_threads_posts_one_batch(past_event: GroupEvent, le
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_different_sheets_at_once_one_wins(past_event: GroupEvent, leader_user, volunteer):
+    GroupEvent.objects.filter(pk=past_event.pk).update(capacity=THREADS)
+    past_event.refresh_from_db()
     people = [volunteer() for _ in range(THREADS)]
     for person in people:
         join(leader_user, past_event, person)
