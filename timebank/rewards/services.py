@@ -343,6 +343,7 @@ def entitlement_grant(*, actor: User, resident: Resident, kind: RewardKind, note
     Nothing is paid and no hours move: the entitlement is a record staff and partners look up.
     """
     _check_area_staff(actor, resident)
+    kind = RewardKind.objects.get(pk=kind.pk)  # as offered now, not as the caller last read it
     if not kind.active:
         raise RewardInactive(field="kind", reward=kind.name)
     _check_not_barred(resident)
