@@ -43,6 +43,7 @@ def test_targets_are_not_negative(supervisor, town):
     t = services.target_set(actor=supervisor, year=2026, track="elderly", region=town, count=5)
     _refused("UPDATE training_trainingtarget SET count = -1 WHERE id = %s", [t.pk])
     _refused(
-        "INSERT INTO training_trainingtarget (year, track, region_id, count, set_at) VALUES (2026, 'elderly', %s, 3, %s)",
+        "INSERT INTO training_trainingtarget (year, track, region_id, count, set_at)"
+        " VALUES (2026, 'elderly', %s, 3, %s)",
         [town.pk, timezone.now()],
     )
