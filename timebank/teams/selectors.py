@@ -229,3 +229,15 @@ def competition_results(competition: Competition) -> list[Result]:
         previous = mean
         results.append(Result(rank, nomination, mean, nomination.n))
     return results
+
+
+def resident_by_phone(raw: str) -> Resident | None:
+    """The active resident registered with this phone number (any spelling of a Chinese mobile number)."""
+    from timebank.people.errors import InvalidPhone
+    from timebank.people.services import normalise_phone
+
+    try:
+        phone = normalise_phone(raw)
+    except InvalidPhone:
+        return None
+    return Resident.objects.filter(phone=phone, active=True).select_related("home_region").order_by("pk").first()

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -320,6 +321,17 @@ def score_set(*, judge: User, nomination: Nomination, criterion: str, points: in
 
 
 @transaction.atomic
+def scores_set(*, judge: User, competition: Competition, points: Sequence[tuple[Nomination, str, int]]) -> list[Score]:
+    """A judge's score sheet: several scores saved together, all or none."""
+    saved = []
+    for nomination, criterion, value in points:
+        if nomination.competition_id != competition.pk:
+            raise errors.NotAJudge()
+        saved.append(score_set(judge=judge, nomination=nomination, criterion=criterion, points=value))
+    return saved
+
+
+@transaction.atomic
 def competition_close(*, actor: User, competition: Competition) -> Competition:
     if not (is_city_supervisor(actor) or competition.created_by_id == actor.pk):
         raise errors.NotSupervisor()
@@ -449,36 +461,55 @@ def event_batch_key(event: GroupEvent) -> str:
     return f"group-event:{event.pk}"
 
 
-@transaction.atomic
-def event_sheet_submit(*, actor: User, event: GroupEvent, rows: Sequence[SheetRow]) -> EventSheet:
-    """Check the attendance sheet and post every attendee's hours in ONE ledger batch.
+@dataclass(frozen=True)
+class SheetLine:
+    """A checked row: the minutes served and the minutes the ledger will credit."""
+
+    row: SheetRow
+    minutes: int
+    credited: int
+
+
+def event_sheet_check(*, event: GroupEvent, rows: Sequence[SheetRow]) -> tuple[Decimal, list[SheetLine]]:
+    """Check a sheet without writing anything; return the festival coefficient and the credited lines.
 
     Every row must be a live sign-up, nobody twice, times inside the event's window (or 0 < minutes ≤
     its length). Credited minutes = served minutes × the festival coefficient in force on the event's
-    day, rounded by the ledger's rule. Submitting the same sheet again returns the posted sheet; a
-    different sheet after posting is refused (:class:`SheetAlreadyPosted`).
+    day, rounded by the ledger's rule (:func:`timebank.ledger.services.credited_minutes`).
     """
-    assert event.team is not None
-    _require_manager(actor, event.team)
-    locked = _lock_event(event)  # two submissions at once: the second waits here, then sees the first
     if not rows:
         raise errors.SheetEmpty(field="rows")
     signed = set(
-        EventSignup.objects.filter(event=locked, withdrawn_at__isnull=True).values_list("resident_id", flat=True)
+        EventSignup.objects.filter(event=event, withdrawn_at__isnull=True).values_list("resident_id", flat=True)
     )
     seen: set[int] = set()
-    served: list[tuple[Resident, SheetRow, int]] = []
+    served: list[tuple[SheetRow, int]] = []
     for row in rows:
         if row.resident.pk in seen:
             raise errors.AttendeeTwice(field="rows", name=row.resident.name)
         seen.add(row.resident.pk)
         if row.resident.pk not in signed:
             raise errors.NotSignedUp(field="rows", name=row.resident.name)
-        served.append((row.resident, row, _row_minutes(locked, row)))
-    day = timezone.localdate(locked.starts_at)
-    coefficient = festival_coefficient(locked.festival, on=day)
-    credited = [(r, row, m, ledger.credited_minutes(m, coefficient, on=day)) for r, row, m in served]
-    fingerprint = hashlib.sha256(json.dumps(sorted([r.pk, m, c] for r, _row, m, c in credited)).encode()).hexdigest()
+        served.append((row, _row_minutes(event, row)))
+    day = timezone.localdate(event.starts_at)
+    coefficient = festival_coefficient(event.festival, on=day)
+    return coefficient, [SheetLine(row, m, ledger.credited_minutes(m, coefficient, on=day)) for row, m in served]
+
+
+@transaction.atomic
+def event_sheet_submit(*, actor: User, event: GroupEvent, rows: Sequence[SheetRow]) -> EventSheet:
+    """Check the attendance sheet (:func:`event_sheet_check`) and post every attendee's hours in ONE batch.
+
+    Submitting the same sheet again returns the posted sheet; a different sheet after posting is refused
+    (:class:`SheetAlreadyPosted`); nothing is written on any refusal.
+    """
+    assert event.team is not None
+    _require_manager(actor, event.team)
+    locked = _lock_event(event)  # two submissions at once: the second waits here, then sees the first
+    coefficient, lines = event_sheet_check(event=locked, rows=rows)
+    fingerprint = hashlib.sha256(
+        json.dumps(sorted([line.row.resident.pk, line.minutes, line.credited] for line in lines)).encode()
+    ).hexdigest()
     assert locked.team is not None
     existing = EventSheet.objects.filter(event=locked).first()
     if existing is not None:
@@ -489,7 +520,7 @@ def event_sheet_submit(*, actor: User, event: GroupEvent, rows: Sequence[SheetRo
         raise errors.EventNotStarted()
     batch = ledger.group_credit_batch(
         key=event_batch_key(locked),
-        volunteers=[(r, c) for r, _row, _m, c in credited],
+        volunteers=[(line.row.resident, line.credited) for line in lines],
         actor=actor,
         memo=locked.title[:200],
         place=locked.site.region if locked.site is not None else locked.team.region,
@@ -501,13 +532,13 @@ def event_sheet_submit(*, actor: User, event: GroupEvent, rows: Sequence[SheetRo
     EventSheetRow.objects.bulk_create(
         EventSheetRow(
             sheet=sheet,
-            resident=r,
-            arrived_at=row.arrived_at,
-            left_at=row.left_at,
-            minutes=m,
-            credited_minutes=c,
+            resident=line.row.resident,
+            arrived_at=line.row.arrived_at,
+            left_at=line.row.left_at,
+            minutes=line.minutes,
+            credited_minutes=line.credited,
         )
-        for r, row, m, c in credited
+        for line in lines
     )
     locked.coefficient = coefficient
     locked.save(update_fields=["coefficient"])
@@ -515,11 +546,13 @@ def event_sheet_submit(*, actor: User, event: GroupEvent, rows: Sequence[SheetRo
 
 
 __all__ = [
+    "SheetLine",
     "SheetRow",
     "competition_close",
     "competition_create",
     "event_batch_key",
     "event_create",
+    "event_sheet_check",
     "event_sheet_submit",
     "event_signup_add",
     "nomination_add",
@@ -530,6 +563,7 @@ __all__ = [
     "project_signup_add",
     "project_status_set",
     "score_set",
+    "scores_set",
     "team_create",
     "team_member_add",
     "team_member_remove",
