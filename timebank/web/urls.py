@@ -14,4 +14,5 @@ urlpatterns = [
     path("volunteer/", include("timebank.web.volunteer.urls")),
     path("station/", include("timebank.web.station.urls")),
     path("area/", include("timebank.web.area.urls")),
+    path("teams/", include("timebank.web.teams.urls")),
 ]
