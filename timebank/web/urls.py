@@ -14,5 +14,6 @@ urlpatterns = [
     path("volunteer/", include("timebank.web.volunteer.urls")),
     path("station/", include("timebank.web.station.urls")),
     path("area/", include("timebank.web.area.urls")),
+    path("training/", include("timebank.web.training.urls")),
     path("teams/", include("timebank.web.teams.urls")),
 ]

@@ -27,7 +27,7 @@ from timebank.ledger import services as ledger
 from timebank.ledger.selectors import group_balance, hours, resident_balance, star_level, statement_recent
 from timebank.people.models import Resident, User
 from timebank.people.selectors import relatives_of
-from timebank.training.selectors import other_certificates, valid_certificates
+from timebank.training.selectors import certificates_expiring, other_certificates, valid_certificates
 from timebank.web.access import area_required
 from timebank.web.forms_support import add_domain_error
 
@@ -289,7 +289,8 @@ def certificates(request: HttpRequest) -> HttpResponse:
     valid = list(valid_certificates(me).order_by("valid_until"))
     words = {"withdrawn": _("withdrawn"), "not_yet": _("not valid yet"), "expired": _("expired")}
     others = [{"cert": cert, "why": words[why]} for cert, why in other_certificates(me)]
-    return render(request, "web/volunteer/certificates.html", {"valid": valid, "others": others})
+    expiring = list(certificates_expiring(me))
+    return render(request, "web/volunteer/certificates.html", {"valid": valid, "others": others, "expiring": expiring})
 
 
 # --------------------------------------------------------------------------------------------- giving hours
