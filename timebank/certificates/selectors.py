@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from django.db.models import QuerySet, Sum
 
 from timebank.ledger.models import Account, Transfer
-from timebank.ledger.selectors import POSTED_PHASES, SERVICE_KINDS
+from timebank.ledger.selectors import POSTED_PHASES
 from timebank.people.models import Resident, StaffRole, User
 from timebank.people.selectors import active_roles
+from timebank.rewards.selectors import SERVICE_KINDS
 
 from .models import VolunteerCertificate
 
@@ -37,7 +38,7 @@ def _service_credits(resident: Resident) -> QuerySet[Transfer]:
 
 def period_service(resident: Resident, start: dt.date, end: dt.date) -> PeriodService:
     """Service recorded in the ledger for ``resident`` from ``start`` to ``end`` (both included), minus the
-    corrections (reversals) of those credits, as :func:`timebank.ledger.selectors.service_minutes` counts."""
+    corrections (reversals) of those credits (the ledger kinds :data:`timebank.rewards.selectors.SERVICE_KINDS`)."""
     credits = _service_credits(resident).filter(created_at__date__gte=start, created_at__date__lte=end)
     received = credits.aggregate(s=Sum("amount"))["s"] or 0
     reversed_qs = Transfer.objects.filter(kind=Transfer.Kind.REVERSAL, reverses__in=credits.values("pk"))

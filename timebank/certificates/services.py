@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from timebank.ledger.selectors import service_minutes
 from timebank.people.models import Resident, User
+from timebank.rewards.selectors import service_minutes
 
 from . import events
 from .errors import AlreadyApplied, BadPeriod, IllegalStep, NoHours, NotAVolunteer, NotYourArea, ReasonNeeded

@@ -19,12 +19,12 @@ from django.utils import timezone, translation
 
 from timebank.care.models import Dispute, Rating, Visit
 from timebank.common.errors import NotAllowed
-from timebank.ledger.selectors import star_level
 from timebank.people import idnumber
 from timebank.people.models import Resident, User
 from timebank.people.selectors import can_manage_resident, is_staff_member, residents_visible_to
 from timebank.people.services import personal_data_view_record
 from timebank.places.models import Region
+from timebank.rewards.selectors import star_level
 from timebank.training.models import Certificate, Track
 
 from .errors import BadPeriod
@@ -187,7 +187,7 @@ def volunteer_rows(
     for person in people:
         mine = by_person.get(person.pk, [])
         rated = [r["rating"] for r in mine if r["rating"]]
-        stars = star_level(person).stars
+        stars = star_level(person).effective_stars  # 0 while barred after falsified hours
         if audit and can_manage_resident(actor, person):
             id_number = personal_data_view_record(viewer=actor, resident=person, purpose="exchange export")
         else:

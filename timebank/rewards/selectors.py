@@ -444,3 +444,24 @@ def is_rewards_staff(user: User) -> bool:
     if user.is_superuser:
         return True
     return any(r.role in (StaffRole.Role.TOWN_ADMIN, StaffRole.Role.CITY_SUPERVISOR) for r in active_roles(user))
+
+
+@dataclass(frozen=True)
+class ServiceRecords:
+    """The latest records that count for a person's stars (what staff may mark as falsified)."""
+
+    visits: list[Visit]
+    credits: list[Transfer]
+
+
+def service_records(resident: Resident, *, limit: int = 30) -> ServiceRecords:
+    visits = list(
+        counted_visits()
+        .filter(volunteer=resident)
+        .select_related("need__item", "need__elder", "need__region")
+        .order_by("-confirmed_at", "-pk")[:limit]
+    )
+    credits = list(
+        counted_credits().filter(credit_account__resident=resident).select_related("place").order_by("-pk")[:limit]
+    )
+    return ServiceRecords(visits, credits)

@@ -15,10 +15,10 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from timebank.exchange.layout import SERVICES, VOLUNTEERS, volunteer_number_for_pk
 from timebank.exchange.models import ServiceRecord, VolunteerNumber
 from timebank.exchange.services import export_volunteer_records, import_service_records, import_volunteers
-from timebank.ledger.selectors import service_minutes
 from timebank.people import idnumber
 from timebank.people.models import Resident
 from timebank.people.tests.factories import birth_date_for_age, next_seq
+from timebank.rewards.selectors import service_minutes
 
 from .conftest import counts, make_csv, read_csv, read_xlsx
 

@@ -23,8 +23,9 @@ from timebank.care.tests.conftest import (  # noqa: F401 - fixtures
 )
 from timebank.ledger import services as ledger
 from timebank.ledger.models import Transfer
-from timebank.ledger.selectors import resident_balance, service_minutes, star_level
+from timebank.ledger.selectors import resident_balance
 from timebank.people.services import relationship_create
+from timebank.rewards.selectors import service_minutes, star_level
 from timebank.training.services import certificate_issue
 
 pytestmark = pytest.mark.django_db

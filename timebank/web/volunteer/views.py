@@ -24,9 +24,11 @@ from timebank.care.selectors import applied_need_ids, open_needs_near, volunteer
 from timebank.common.errors import DomainError
 from timebank.common.selectors import policy_value
 from timebank.ledger import services as ledger
-from timebank.ledger.selectors import group_balance, hours, resident_balance, star_level, statement_recent
+from timebank.ledger.selectors import group_balance, hours, resident_balance, statement_recent
 from timebank.people.models import Resident, User
 from timebank.people.selectors import relatives_of
+from timebank.rewards import selectors as rewards
+from timebank.rewards.selectors import star_level
 from timebank.training.selectors import certificates_expiring, other_certificates, valid_certificates
 from timebank.web.access import area_required
 from timebank.web.forms_support import add_domain_error
@@ -279,8 +281,19 @@ def my_hours(request: HttpRequest) -> HttpResponse:
 def stars(request: HttpRequest) -> HttpResponse:
     _user, me = _me(request)
     level = star_level(me)
-    steps = [{"stars": n, "hours": h, "reached": level.stars >= n} for n, h in enumerate(level.thresholds_hours, 1)]
-    return render(request, "web/volunteer/stars.html", {"level": level, "steps": steps})
+    reached = {row.level: row.reached_on for row in rewards.levels_reached(me)}
+    steps = [
+        {"stars": n, "hours": h, "reached": level.stars >= n, "on": reached.get(n)}
+        for n, h in enumerate(level.thresholds_hours, 1)
+    ]
+    context = {
+        "level": level,
+        "steps": steps,
+        "held": rewards.entitlements_of(me),
+        "claimable": rewards.claimable_kinds(me, level),
+        "honours": me.honours.filter(withdrawn_at__isnull=True).order_by("-year"),
+    }
+    return render(request, "web/volunteer/stars.html", context)
 
 
 @area_required("volunteer")
