@@ -183,13 +183,7 @@ def _run_session(
     wanted = int(capacity * (rng.uniform(1.05, 1.3) if rng.random() < 0.25 else rng.uniform(0.6, 1.0)))
     people = rng.sample(pool, min(wanted, len(pool)))
     asked = start - dt.timedelta(days=30)
-    rows: list[Enrolment] = []
-    for i, person in enumerate(people):
-        moment = asked + dt.timedelta(hours=7 * i)
-        try:
-            rows.append(services.enrolment_create(actor=admin, session=session, resident=person, at=moment))
-        except DomainError:
-            continue
+    rows = services.enrolments_create(actor=admin, session=session, residents=people, at=asked) if people else []
     ctx.count("training.enrolments", len(rows))
     ctx.count("training.waiting", sum(1 for e in rows if e.status == "waiting"))
     # a few cancel a week before; the first person waiting takes the seat

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from timebank.common.errors import NotAllowed, OutOfScope
 from timebank.notify.services import notification_send
 from timebank.people.models import Resident, StaffRole
-from timebank.people.selectors import active_roles, can_manage_region, can_manage_resident, can_see_resident
+from timebank.people.selectors import active_roles, can_manage_region, can_manage_resident, residents_visible_to
 from timebank.places.models import Region, Site
 
 from .errors import (
@@ -297,11 +297,12 @@ def session_cancel(*, actor: User, session: Session, reason: str, at: dt.datetim
 # --------------------------------------------------------------------------------------------- enrolment
 
 
-def _check_enrolment_actor(actor: User, session: Session, resident: Resident) -> None:
-    if actor.resident_id is not None and actor.resident_id == resident.pk:
-        return
+def _check_enrolment_actor(actor: User, session: Session, residents: list[Resident]) -> None:
+    if actor.resident_id is not None and [r.pk for r in residents] == [actor.resident_id]:
+        return  # people enrol themselves
     _check_site_scope(actor, session.site)
-    if not can_see_resident(actor, resident):
+    visible = set(residents_visible_to(actor).filter(pk__in=[r.pk for r in residents]).values_list("pk", flat=True))
+    if any(r.pk not in visible for r in residents):
         raise OutOfScope(field="resident")
 
 
@@ -312,7 +313,22 @@ def enrolment_create(
 
     ``wait=False`` asks for a seat only: when the seats are taken it is refused (``training.session_full``).
     """
-    _check_enrolment_actor(actor, session, resident)
+    [enrolment] = enrolments_create(actor=actor, session=session, residents=[resident], wait=wait, at=at)
+    return enrolment
+
+
+def enrolments_create(
+    *,
+    actor: User,
+    session: Session,
+    residents: list[Resident],
+    wait: bool = True,
+    at: dt.datetime | None = None,
+) -> list[Enrolment]:
+    """Enrol several people in the order given (a class list from a station): free seats first, then the
+    waiting list. All or nothing: one person already enrolled or waiting refuses the whole list, and with
+    ``wait=False`` a list longer than the free seats is refused (``training.session_full``)."""
+    _check_enrolment_actor(actor, session, residents)
     moment = at or timezone.now()
     with transaction.atomic():
         locked = _locked(session)
@@ -320,28 +336,41 @@ def enrolment_create(
             raise SessionClosed()
         if not locked.course.active:
             raise CourseInactive(field="session")
-        if Enrolment.objects.filter(session=locked, resident=resident).exclude(status=ES.CANCELLED).exists():
-            raise AlreadyEnrolled(field="resident", name=resident.name)
-        seat = locked.enrolled_count < locked.capacity
-        if not seat and not wait:
-            raise SessionFull(field="session", capacity=locked.capacity)
-        enrolment = Enrolment.objects.create(
-            session=locked,
-            resident=resident,
-            status=ES.ENROLLED if seat else ES.WAITING,
-            queued_at=moment,
-            enrolled_at=moment if seat else None,
-            added_by=actor,
+        taken = set(
+            Enrolment.objects.filter(session=locked, resident__in=residents)
+            .exclude(status=ES.CANCELLED)
+            .values_list("resident_id", flat=True)
         )
-        if seat:
-            locked.enrolled_count += 1
+        seen: set[int] = set()
+        for resident in residents:
+            if resident.pk in taken or resident.pk in seen:
+                raise AlreadyEnrolled(field="resident", name=resident.name)
+            seen.add(resident.pk)
+        free = locked.capacity - locked.enrolled_count
+        if not wait and len(residents) > free:
+            raise SessionFull(field="session", capacity=locked.capacity)
+        rows = [
+            Enrolment(
+                session=locked,
+                resident=resident,
+                status=ES.ENROLLED if i < free else ES.WAITING,
+                queued_at=moment,
+                enrolled_at=moment if i < free else None,
+                added_by=actor,
+            )
+            for i, resident in enumerate(residents)
+        ]
+        created = Enrolment.objects.bulk_create(rows)
+        seats = min(free, len(residents))
+        if seats > 0:
+            locked.enrolled_count += seats
             locked.save(update_fields=["enrolled_count"])
-    return enrolment
+    return created
 
 
 def enrolment_cancel(*, actor: User, enrolment: Enrolment, at: dt.datetime | None = None) -> Enrolment:
     """Leave a session (or its waiting list) before it starts. A freed seat goes to the first person waiting."""
-    _check_enrolment_actor(actor, enrolment.session, enrolment.resident)
+    _check_enrolment_actor(actor, enrolment.session, [enrolment.resident])
     moment = at or timezone.now()
     with transaction.atomic():
         locked = _locked(enrolment.session)
@@ -440,16 +469,26 @@ def assessment_record(
             row.score = score
             row.passed = score >= course.pass_score
             row.assessed_on = day
-            if row.passed:
-                row.certificate = _certificate_create(
-                    holder=resident,
-                    track=course.track,
-                    number=f"{PREFIX[course.track]}-{day.year}-T{row.pk:07d}",
-                    valid_from=day,
-                    valid_until=add_months(day, course.validity_months),
-                    issued_by=actor,
-                )
             done.append(row)
+        passes = [row for row in done if row.passed]
+        certificates = [
+            Certificate(
+                holder_id=row.resident_id,
+                track=course.track,
+                number=f"{PREFIX[course.track]}-{day.year}-T{row.pk:07d}",
+                valid_from=day,
+                valid_until=add_months(day, course.validity_months),
+                issued_by=actor,
+            )
+            for row in passes
+        ]
+        try:
+            with transaction.atomic():
+                Certificate.objects.bulk_create(certificates)
+        except IntegrityError as exc:
+            raise DuplicateCertificate(field="number") from exc
+        for row, certificate in zip(passes, certificates, strict=True):
+            row.certificate = certificate
         Enrolment.objects.bulk_update(done, ["score", "passed", "assessed_on", "certificate"])
     return done
 

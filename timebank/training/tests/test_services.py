@@ -375,3 +375,15 @@ def test_session_counts_match_the_rows(session, trainees, social_worker):
     services.session_set_capacity(actor=social_worker, session=session, capacity=3)
     session = Session.objects.get(pk=session.pk)
     assert session.enrolled_count == Enrolment.objects.filter(session=session, status="enrolled").count() == 3
+
+
+def test_a_class_list_is_enrolled_in_order_all_or_nothing(session, trainees, social_worker):
+    with refused(errors.SessionFull, "training.session_full"):
+        services.enrolments_create(actor=social_worker, session=session, residents=trainees[:3], wait=False)
+    with refused(errors.AlreadyEnrolled, "training.already_enrolled"):
+        services.enrolments_create(actor=social_worker, session=session, residents=[trainees[0], trainees[0]])
+    rows = services.enrolments_create(actor=social_worker, session=session, residents=trainees[:4])
+    assert [r.status for r in rows] == ["enrolled", "enrolled", "waiting", "waiting"]
+    assert [waiting_position(r) for r in rows[2:]] == [1, 2]
+    with refused(errors.AlreadyEnrolled, "training.already_enrolled"):
+        services.enrolments_create(actor=social_worker, session=session, residents=[trainees[5], trainees[3]])
