@@ -120,11 +120,12 @@ def courses(ctx: DemoContext) -> None:
     ]
     ctx.count("training.courses", len(catalogue))
     admins = _admins_by_town()
-    volunteers_by_town: dict[int, list[Resident]] = {}
-    for v in ctx.volunteers:
-        volunteers_by_town.setdefault(v.home_region.parent_id or 0, []).append(v)
     phone = ACCOUNT["volunteer"].phone[-11:]
     demo_volunteer = next((v for v in reversed(ctx.volunteers) if v.phone.endswith(phone)), None)
+    volunteers_by_town: dict[int, list[Resident]] = {}
+    for v in ctx.volunteers:
+        if v != demo_volunteer:  # the demo volunteer's story is told below
+            volunteers_by_town.setdefault(v.home_region.parent_id or 0, []).append(v)
     first_town = ctx.towns[0]
     first_station = ctx.stations.get(ctx.communities_by_town[first_town.pk][0].pk)
     # Towns by population weight; the first town (where the demo accounts live) always gets sessions.
@@ -140,6 +141,8 @@ def courses(ctx: DemoContext) -> None:
         # two in three in the past year, one in three over the next four months
         offset = rng.randrange(-360, 0) if rng.random() < 0.67 else rng.randrange(35, 150)
         plans.append((town, site, ctx.today + dt.timedelta(days=offset)))
+    if first_town.pk in ctx.centres:  # a coming session the demo volunteer can join
+        plans.append((first_town, ctx.centres[first_town.pk], ctx.today + dt.timedelta(days=75)))
     if first_station is not None:  # the demo social worker's station: one past, two coming
         plans += [
             (first_town, first_station, ctx.today - dt.timedelta(days=335)),
