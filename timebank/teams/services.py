@@ -95,7 +95,14 @@ def organisation_staff_add(*, actor: User, organisation: Organisation, user: Use
 
 @transaction.atomic
 def team_create(
-    *, actor: User, organisation: Organisation, name: str, level: str, region: Region, leader: Resident
+    *,
+    actor: User,
+    organisation: Organisation,
+    name: str,
+    level: str,
+    region: Region,
+    leader: Resident,
+    on: dt.date | None = None,
 ) -> Team:
     """A team of ``organisation`` in ``region`` (inside the organisation's area), with its first leader."""
     if not organisations_managed_by(actor).filter(pk=organisation.pk).exists():
@@ -108,7 +115,7 @@ def team_create(
     if Team.objects.filter(organisation=organisation, name=text).exists():
         raise errors.BadName(field="name", max=96)
     team = Team.objects.create(organisation=organisation, name=text, level=level, region=region)
-    _member_insert(team=team, resident=leader, role=TeamMember.Role.LEADER)
+    _member_insert(team=team, resident=leader, role=TeamMember.Role.LEADER, on=on)
     return team
 
 
