@@ -208,8 +208,7 @@ def visit_check_out(request: HttpRequest, payload: PositionIn, visit_id: int = i
 )
 def visit_confirm(request: HttpRequest, visit_id: int = id_path()) -> Visit:
     user = caller(request)
-    services.visit_confirm(actor=user, visit=_visit(user, visit_id))
-    return _visit(user, visit_id)
+    return services.visit_confirm(actor=user, visit=_visit(user, visit_id))
 
 
 class RatingIn(In):

@@ -29,7 +29,7 @@ def needs_visible_to(user: User) -> QuerySet[Need]:
 def visits_visible_to(user: User) -> QuerySet[Visit]:
     visible = residents_visible_to(user).values("pk")
     return Visit.objects.filter(Q(need__elder__in=visible) | Q(volunteer__in=visible)).select_related(
-        "need__elder", "need__item", "volunteer"
+        "need__elder__home_region", "need__item", "volunteer"
     )
 
 

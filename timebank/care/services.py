@@ -698,9 +698,11 @@ def visit_confirm(*, actor: User, visit: Visit) -> Visit:
     """
     via = _confirmer(actor, visit)
     with transaction.atomic():
+        # The visit and its need are locked (the need moves to "done" below); the elder, the volunteer and the
+        # catalogue rows are only read: locking them would queue every confirmation of the same item.
         visit = (
-            Visit.objects.select_for_update()
-            .select_related("need__elder", "need__item_version", "volunteer")
+            Visit.objects.select_for_update(of=("self", "need"))
+            .select_related("need__elder", "need__item", "need__item_version", "need__region", "volunteer")
             .get(pk=visit.pk)
         )
         if visit.status in (VS.CONFIRMED, VS.RATED):  # pressed again: it is done, nothing more happens
@@ -742,8 +744,7 @@ def visit_confirm(*, actor: User, visit: Visit) -> Visit:
             update_fields=["status", "credited_minutes", "confirmed_by", "confirmed_via", "confirmed_at", "transfer"]
         )
         webhook_events.visit_confirmed(visit)  # sent to partner systems on commit
-        need = Need.objects.select_for_update().get(pk=need.pk)
-        _move_need(need, NS.DONE, actor=actor)
+        _move_need(need, NS.DONE, actor=actor)  # locked with the visit above
         need.save(update_fields=["status"])
     return visit
 

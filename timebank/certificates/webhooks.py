@@ -31,6 +31,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from timebank.common.memo import forget, remembered
+
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -95,14 +97,17 @@ def endpoint_create(*, name: str, url: str, events: list[str] | None = None, sec
         from timebank.common.errors import InvalidInput
 
         raise InvalidInput(field="events")
-    return WebhookEndpoint.objects.create(name=name, url=url, events=wanted, secret=secret or new_secret())
+    endpoint = WebhookEndpoint.objects.create(name=name, url=url, events=wanted, secret=secret or new_secret())
+    forget()
+    return endpoint
 
 
 def enqueue(*, event: str, event_id: str, payload: dict[str, Any]) -> list[WebhookDelivery]:
     """One delivery per active endpoint that wants ``event`` (once per endpoint and event id), then send."""
     created: list[WebhookDelivery] = []
     now = timezone.now()
-    for endpoint in WebhookEndpoint.objects.filter(active=True):
+    # A confirmation emits two events (transfer posted, visit confirmed): the endpoints are read once a request.
+    for endpoint in remembered("webhook_endpoints", lambda: list(WebhookEndpoint.objects.filter(active=True))):
         if not endpoint.wants(event):
             continue
         try:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
 from django.utils import timezone
 
 from .errors import DomainError
+from .memo import remembered
 from .models import PolicyValue
 
 
@@ -23,15 +25,21 @@ def policy_value(key: str, *, on: dt.date | None = None) -> Any:
     migration, so this means a misconfigured database, not a user error.
     """
     day = on or timezone.localdate()
-    row = (
-        PolicyValue.objects.filter(key=key, effective_from__lte=day)
-        .order_by("-effective_from")
-        .values_list("value", flat=True)
-        .first()
-    )
-    if row is None:
+    in_force = remembered(("policies", day), lambda: _policies_on(day))
+    if key not in in_force:
         raise PolicyMissing(f"no value of policy {key} in force on {day}")
-    return row
+    value = in_force[key]
+    # JSON lists and objects are copied: a caller changing its copy must not change the request's memo.
+    return copy.deepcopy(value) if isinstance(value, dict | list) else value
+
+
+def _policies_on(day: dt.date) -> dict[str, Any]:
+    """Every policy's value in force on ``day``, in one query (the table holds a few dozen rows)."""
+    in_force: dict[str, Any] = {}
+    rows = PolicyValue.objects.filter(effective_from__lte=day).order_by("key", "effective_from")
+    for key, value in rows.values_list("key", "value"):
+        in_force[key] = value  # the latest version before or on ``day`` wins
+    return in_force
 
 
 def policy_history(key: str) -> list[PolicyValue]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import Conflict, InvalidInput, NotAllowed
+from .memo import forget
 from .models import PolicyValue
 from .policies import spec_for
 
@@ -55,8 +56,10 @@ def policy_set(
         raise PolicyBackdated(field="effective_from")
     try:
         with transaction.atomic():
-            return PolicyValue.objects.create(
+            created = PolicyValue.objects.create(
                 key=key, value=value, effective_from=effective_from, note=note, created_by=actor
             )
     except IntegrityError as exc:
         raise PolicyVersionExists(field="effective_from", day=effective_from) from exc
+    forget()
+    return created

@@ -381,9 +381,11 @@ class Credit:
 PAYERS = ("own", "pool", "government")
 
 
-def _payer_account(payer: str, elder: Resident | None, *, on: dt.date | None) -> tuple[Account, str]:
+def _payer_account(
+    payer: str, elder: Resident | None, *, on: dt.date | None, systems: dict[str, Account]
+) -> tuple[Account, str]:
     if payer == "government":
-        return system_account("issuance"), Kind.SERVICE_CREDIT
+        return systems["issuance"], Kind.SERVICE_CREDIT
     if elder is None:
         raise BadPayer(field="payer", payer=payer)
     elig = eligibility(elder, on=on)
@@ -394,7 +396,7 @@ def _payer_account(payer: str, elder: Resident | None, *, on: dt.date | None) ->
     if payer == "pool":
         if not elig.is_priority:
             raise NotPriority(name=elder.name)
-        return system_account("pool"), Kind.SERVICE_CREDIT
+        return systems["pool"], Kind.SERVICE_CREDIT
     raise BadPayer(field="payer", payer=payer)
 
 
@@ -426,11 +428,12 @@ def service_credit(
         raise BadPayer(field="payer", payer=payer)
     if payer == "own" and elder is not None:
         accounts_for((elder, Account.Kind.PERSONAL), (volunteer, Account.Kind.PERSONAL))  # in a fixed order
-    source, kind = _payer_account(payer, elder, on=on)
+    systems = {a.code: a for a in Account.objects.filter(code__in=("issuance", "pool"))}
+    source, kind = _payer_account(payer, elder, on=on, systems=systems)
     target = account_for(volunteer)
     if source.pk == target.pk:
         raise SameAccount()
-    pool = system_account("pool")
+    pool = systems["pool"]
     digest = request_hash(
         op="service_credit", volunteer=volunteer, payer=payer, elder=elder, minutes=minutes, hold=hold
     )
@@ -439,10 +442,9 @@ def service_credit(
     # The pool row is locked only when this credit may cross the cap (or the pool pays): otherwise two
     # credits to two volunteers would queue on it. The guess is made on an unlocked read and checked on
     # the locked row; a wrong guess (the volunteer's balance grew meanwhile) retries with the pool locked.
-    unlocked = Account.objects.filter(pk=target.pk).values_list(
-        "credits_posted", "credits_pending", "debits_posted"
-    ).first() or (0, 0, 0)
-    lock_pool = [(hold is False and unlocked[0] + unlocked[1] - unlocked[2] + minutes > cap) or source.pk == pool.pk]
+    # ``target`` was just read without a lock by account_for: its balance is the unlocked look.
+    unlocked = target.credits_posted + target.credits_pending - target.debits_posted
+    lock_pool = [(hold is False and unlocked + minutes > cap) or source.pk == pool.pk]
 
     def attempt() -> Credit:
         book = _Book([source, target, pool] if lock_pool[0] else [source, target])
