@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 import re
 
+from timebank.people.models import User
+
 from .models import ApiToken
 from .services import token_digest
 
@@ -20,3 +22,9 @@ def token_find(secret: str) -> ApiToken | None:
     if row is None or not hmac.compare_digest(row.token_hash, token_digest(secret)):
         return None
     return row
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    """A user's tokens, live ones first, newest first (revoked ones stay listed: they were used once)."""
+    rows = ApiToken.objects.filter(user=user)
+    return sorted(rows, key=lambda t: (t.revoked_at is not None, -t.created_at.timestamp()))

@@ -14,8 +14,9 @@ urlpatterns = [
     path("volunteer/", include("timebank.web.volunteer.urls")),
     path("station/", include("timebank.web.station.urls")),
     path("area/", include("timebank.web.area.urls")),
+    path("account/", include("timebank.web.account.urls")),
     path("honours/", include("timebank.web.rewards.public_urls")),
     path("rewards/", include("timebank.web.rewards.urls")),
-    path("training/", include("timebank.web.training.urls")),
     path("teams/", include("timebank.web.teams.urls")),
+    path("training/", include("timebank.web.training.urls")),
 ]
