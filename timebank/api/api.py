@@ -21,6 +21,7 @@ from timebank.common.errors import DomainError, NotAllowed, NotFound
 
 from .auth import auth_for, caller
 from .catalogue import router as catalogue_router
+from .certificates import router as certificates_router
 from .common import SizedJsonParser, responses
 from .errors import BodyTooLarge, MalformedBody, NotAuthenticated, RateLimited, ValidationFailed
 from .exchange import router as exchange_router
@@ -159,3 +160,4 @@ api.add_router("/ledger", ledger_router)
 api.add_router("/training", training_router)
 api.add_router("/reports", reports_router)
 api.add_router("/exchange", exchange_router)
+api.add_router("/service-certificates", certificates_router)

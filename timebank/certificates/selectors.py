@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from timebank.ledger.models import Account, Transfer
 from timebank.ledger.selectors import POSTED_PHASES
@@ -77,8 +77,6 @@ def certificates_for_staff(user: User) -> QuerySet[VolunteerCertificate]:
     paths = [r.region.path for r in active_roles(user) if r.role in STAFF_ROLES]
     if not paths:
         return qs.none()
-    from django.db.models import Q
-
     q = Q(pk__in=[])
     for path in paths:
         q |= Q(volunteer__home_region__path__startswith=path)
@@ -95,3 +93,10 @@ def certificate_by_code(code: str) -> VolunteerCertificate | None:
     if not looks_like_code(code):
         return None
     return VolunteerCertificate.objects.select_related("volunteer").filter(code=code).first()
+
+
+def certificates_visible_to(user: User) -> QuerySet[VolunteerCertificate]:
+    """What ``user`` may see: certificates they handle as staff, and their own as a volunteer."""
+    staff = certificates_for_staff(user).values("pk")
+    own = Q(volunteer_id=user.resident_id) if user.is_authenticated and user.resident_id else Q(pk__in=[])
+    return VolunteerCertificate.objects.select_related("volunteer__home_region").filter(Q(pk__in=staff) | own)
