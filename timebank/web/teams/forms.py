@@ -92,15 +92,17 @@ class SheetForm(forms.Form):
         end = timezone.localtime(event.ends_at)
         for person in people:
             self.fields[f"present_{person.pk}"] = forms.BooleanField(required=False, initial=True)
+            arrived_label = _("%(name)s arrived at") % {"name": person.name}
             self.fields[f"arrived_{person.pk}"] = forms.TimeField(
                 required=False,
                 initial=start.time().replace(second=0, microsecond=0),
-                widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+                widget=forms.TimeInput(format="%H:%M", attrs={"type": "time", "aria-label": arrived_label}),
             )
+            left_label = _("%(name)s left at") % {"name": person.name}
             self.fields[f"left_{person.pk}"] = forms.TimeField(
                 required=False,
                 initial=end.time().replace(second=0, microsecond=0),
-                widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+                widget=forms.TimeInput(format="%H:%M", attrs={"type": "time", "aria-label": left_label}),
             )
 
     def rows(self) -> list[dict[str, Any]]:
@@ -171,7 +173,14 @@ class ScoreForm(forms.Form):
                     max_value=100,
                     initial=given.get((nomination.pk, criterion)),
                     label=f"{nomination.project.title} · {criterion}",
-                    widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 100}),
+                    widget=forms.NumberInput(
+                        attrs={
+                            "inputmode": "numeric",
+                            "min": 0,
+                            "max": 100,
+                            "aria-label": f"{nomination.project.title} · {criterion}",
+                        }
+                    ),
                 )
                 self.cells.append((nomination, criterion, name))
 
