@@ -182,8 +182,10 @@ class Progress:
 
     @property
     def percent(self) -> int | None:
-        if not self.target:
+        if self.target is None:
             return None
+        if self.target == 0:
+            return 100
         return round(100 * self.passed / self.target)
 
     @property
