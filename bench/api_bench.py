@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import resource
 import secrets
 import shutil
@@ -289,7 +290,8 @@ def report(d: dict[str, Any]) -> str:
         "",
         f"Server: `{d['gunicorn_cmd']}` with DEBUG=0, ALLOWED_HOSTS=127.0.0.1, a random SECRET_KEY, "
         f"API_RATE_LIMIT={d['rate_limit']:,} (the default 600 a minute a token would refuse most requests of "
-        "32 clients sharing 23 tokens), CONN_MAX_AGE as configured (0: one PostgreSQL connection per request). "
+        f"32 clients sharing 23 tokens), CONN_MAX_AGE={d['conn_max_age']} (each worker keeps its PostgreSQL "
+        "connection between requests; 0 would open one per request). "
         f"Load: wrk, {d['connections']} connections on {d['threads']} threads, {d['seconds']:.0f} s per endpoint, "
         "in the order health, balance, confirmation, health; every request carries its own path and token "
         "(`bench/_api_wrk.lua`); the balance reads cycle over residents of each token's area, each confirmation "
@@ -394,15 +396,15 @@ def analysis(d: dict[str, Any]) -> str:
         f"sharing the cores). A ratio of {TARGET_RATIO}× to an endpoint that does no work would need a "
         f"confirmation to cost ~{1000 * ncpu / (TARGET_RATIO * base):.1f} ms of CPU all-in (Python and "
         "PostgreSQL). Balance reads pay the same fixed costs with fewer statements (token lookup, staff roles "
-        "for the scope, the resident through the scope query, the balance). With CONN_MAX_AGE 0 every request "
-        "also opens a new PostgreSQL connection (a forked backend, authentication, catalogue caches filled "
-        "again) before its own statements; how much of PostgreSQL's share that is was not measured separately. "
+        "for the scope, the resident through the scope query, the balance). "
         "The p50 under load is about connections / throughput (Little's law): requests wait for a core, and "
-        "the single-request profile is consistent with the throughput without any lock waits. Levers: "
-        "CONN_MAX_AGE > 0 (persistent connections), fewer statements per confirmation (the visit is read "
-        "through the scope query, again locked and again for the answer; staff roles and policies are read "
-        "more than once a request), and more cores for the absolute numbers (the ratio to a trivial endpoint "
-        "does not improve with hardware)."
+        "the single-request profile is consistent with the throughput without any lock waits (a confirmation "
+        "locks only its visit and need rows, and the volunteer's account). What is left per confirmation is "
+        "Django's ORM building ~20 statements and their round trips, one of them the commit that waits for "
+        "the WAL to reach the disk (kept: confirmed hours must survive a crash). Levers not taken: hand-written "
+        "SQL for this one path (it would bypass the services every other path uses), answering before the "
+        "hours are posted (a queue: the caller would no longer know the visit is paid), and more cores for "
+        "the absolute numbers (the ratio to a trivial endpoint does not improve with hardware)."
     )
 
 
@@ -415,6 +417,15 @@ def write(out: Path, section: str) -> None:
     else:
         text = text.rstrip("\n") + ("\n\n" if text else "") + section
     out.write_text(text, encoding="utf-8")
+
+
+def conn_max_age(env: dict[str, str]) -> str:
+    """CONN_MAX_AGE the server ran with: the environment's, else the settings' default."""
+    if env.get("CONN_MAX_AGE"):
+        return env["CONN_MAX_AGE"]
+    settings = (ROOT / "timebank" / "settings.py").read_text(encoding="utf-8")
+    found = re.search(r'env\.int\("CONN_MAX_AGE", default=(\d+)\)', settings)
+    return f"{found.group(1)} s" if found else "as configured"
 
 
 def wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -582,6 +593,7 @@ def main() -> int:
         "connections": args.connections,
         "threads": args.threads,
         "rate_limit": rate_limit,
+        "conn_max_age": conn_max_age(env),
         "gunicorn_cmd": "gunicorn timebank.wsgi "
         + f"--workers {args.workers} --worker-class {args.worker_class}"
         + (f" --threads {max(args.connections // args.workers, 1)}" if args.worker_class == "gthread" else ""),
