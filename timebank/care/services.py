@@ -334,12 +334,14 @@ def need_publish(
 
 
 def _reserved_by_open_needs(elder: Resident) -> int:
+    """Own hours promised to needs not yet paid. A need whose visit is disputed is left out: its hours are
+    already held in the ledger (a pending transfer), which the available balance counts."""
     from django.db.models import Sum
 
     return (
-        Need.objects.filter(elder=elder, payer=Need.Payer.OWN, status__in=[NS.OPEN, NS.ASSIGNED]).aggregate(
-            s=Sum("minutes_reserved")
-        )["s"]
+        Need.objects.filter(elder=elder, payer=Need.Payer.OWN, status__in=[NS.OPEN, NS.ASSIGNED])
+        .exclude(visits__status=VS.DISPUTED)
+        .aggregate(s=Sum("minutes_reserved"))["s"]
         or 0
     )
 

@@ -601,6 +601,28 @@ def test_dispute_paid_in_full(world, checked_out):
     assert services.visit_confirm(actor=world.son, visit=visit).transfer_id == visit.transfer_id
 
 
+def test_a_disputed_own_hours_visit_is_counted_once_against_the_elders_hours(world, make_resident, fund):
+    """The hold of a disputed visit already lowers the available balance; its need must not reserve the
+    same hours a second time (found in the Care issue's review)."""
+    elder = make_resident(name="周婆婆", age=66, roles=["elder"], languages=["yue"])
+    fund(elder, 120)
+    [need] = services.need_publish(actor=world.worker, elder=elder, item="chat", payer="own", **window(world))
+    visit = services.visit_assign(actor=world.worker, need=need, volunteer=world.vol.resident)
+    visit = services.visit_check_in(actor=world.worker, visit=visit, at=world.start)
+    visit = services.visit_check_out(actor=world.vol, visit=visit, at=world.start + 60 * M)
+    services.visit_dispute(actor=world.worker, visit=visit, complaint="没有做完")
+    assert ledger_selectors.resident_balance(elder).available == 60  # 120 minus the 60 held
+    later = world.start + dt.timedelta(days=2)
+    [second] = services.need_publish(
+        actor=world.worker, elder=elder, item="chat", payer="own", window_start=later, window_end=later + H
+    )  # the last 60 minutes can still be promised once
+    assert second.minutes_reserved == 60
+    with refused(errors.NotEnoughHours, "care.not_enough_hours"):
+        services.need_publish(
+            actor=world.worker, elder=elder, item="chat", payer="own", window_start=later + H, window_end=later + 2 * H
+        )
+
+
 @pytest.mark.parametrize("minutes", [None, 0, -30, 120, 150, "30"])
 def test_part_payment_needs_minutes_below_the_hold(world, checked_out, minutes):
     dispute = services.visit_dispute(actor=world.son, visit=checked_out(minutes=120), complaint="一半")
