@@ -18,6 +18,7 @@ from timebank.ledger import services as ledger
 from timebank.ledger.demo import clock
 from timebank.ledger.models import Transfer
 from timebank.people.models import Resident, StaffRole, User
+from timebank.teams.models import Team
 
 from . import selectors, services
 from .models import Honour, RewardKind
@@ -45,7 +46,11 @@ def _town_admins() -> dict[int, User]:
     return admins
 
 
-@demo_step("rewards.stars", order=480, description="earlier service brought over, star levels, honours, rewards, a bar")
+@demo_step(
+    "rewards.stars",
+    order=480,
+    description="earlier service brought over, star levels, honours (people and teams), rewards, a bar",
+)
 def stars(ctx: DemoContext) -> None:
     rng = ctx.rng("rewards.stars")
     if not ctx.volunteers:
@@ -106,6 +111,18 @@ def stars(ctx: DemoContext) -> None:
                     citation="累计志愿服务超过1500小时。",
                 )
                 ctx.count("rewards.honours")
+        # the town's own volunteer team, in about half of the towns
+        for team in Team.objects.filter(level=Team.Level.TOWN, active=True, region_id__in=list(admins)).order_by("pk"):
+            if rng.random() < 0.5:
+                services.honour_grant(
+                    actor=admins[team.region_id],
+                    team=team,
+                    kind=Honour.Kind.EXCELLENT_TEAM,
+                    title=f"{ctx.today.year}年度优秀志愿服务团队",
+                    year=ctx.today.year,
+                    citation="组织重阳节、学雷锋日等集体志愿服务活动，服务长者众多。",
+                )
+                ctx.count("rewards.team honours")
         # 4. rewards: every volunteer with a star gets the bus-card benefit on request (about half), 3★+ the check
         kinds = list(RewardKind.objects.filter(active=True).order_by("min_stars"))
         for v in chosen:

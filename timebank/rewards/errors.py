@@ -86,3 +86,13 @@ class AlreadyFalsified(Conflict):
 class WhatToFalsify(InvalidInput):
     code = "rewards.what_to_falsify"
     message = _("Name exactly one visit or one ledger transfer.")
+
+
+class HonourSubject(InvalidInput):
+    code = "rewards.honour_subject"
+    message = _("An honour names one volunteer, or one team for “outstanding team”.")
+
+
+class TeamInactive(InvalidInput):
+    code = "rewards.team_inactive"
+    message = _("The team {name} is no longer active.")

@@ -15,22 +15,41 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from timebank.care.models import Visit
-from timebank.ledger.models import Transfer
+from timebank.ledger.models import Batch, Transfer
 from timebank.people.models import Resident
 from timebank.places.models import Region
+from timebank.teams.models import Team
 
 
 class Falsification(models.Model):
-    """A service record found to be false: its hours were reversed through the ledger and the person barred.
+    """A service record found to be false: its hours were reversed through the ledger and the person (or, for
+    a group event's attendance sheet, the team) barred.
 
     Updates: never. Deletion: never (PROTECT from the bar).
-    Guarantees: names a visit or a ledger transfer, not both (CHECK); a visit or a transfer is falsified
-    at most once (unique); minutes are non-negative; the reversed and the not-reversed minutes are what
-    the ledger could and could not take back (hours already given away stay where they are).
+    Guarantees: names exactly one of a visit, a ledger transfer or a group event's ledger batch (CHECK);
+    names the person for a visit or a transfer and the team for a batch (CHECK); each is falsified at
+    most once (unique); the reversed and the not-reversed minutes are what the ledger could and could not
+    take back (hours already given away stay where they are).
     """
 
     person = models.ForeignKey(
-        Resident, on_delete=models.PROTECT, related_name="falsifications", verbose_name=_("volunteer")
+        Resident,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="falsifications",
+        verbose_name=_("volunteer"),
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="falsifications", verbose_name=_("team")
+    )
+    batch = models.OneToOneField(
+        Batch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="falsification",
+        verbose_name=_("group event hours"),
     )
     visit = models.OneToOneField(
         Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="falsification", verbose_name=_("visit")
@@ -55,14 +74,21 @@ class Falsification(models.Model):
         verbose_name_plural = _("falsified records")
         constraints = [
             models.CheckConstraint(
-                condition=Q(visit__isnull=False, transfer__isnull=True) | Q(visit__isnull=True, transfer__isnull=False),
-                name="falsification_visit_or_transfer",
+                condition=Q(visit__isnull=False, transfer__isnull=True, batch__isnull=True)
+                | Q(visit__isnull=True, transfer__isnull=False, batch__isnull=True)
+                | Q(visit__isnull=True, transfer__isnull=True, batch__isnull=False),
+                name="falsification_one_record",
+            ),
+            models.CheckConstraint(
+                condition=Q(batch__isnull=True, person__isnull=False, team__isnull=True)
+                | Q(batch__isnull=False, person__isnull=True, team__isnull=False),
+                name="falsification_person_or_team",
             ),
             models.CheckConstraint(condition=~Q(reason=""), name="falsification_has_reason"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.person} · {self.minutes} min"
+        return f"{self.person or self.team} · {self.minutes} min"
 
 
 class Bar(models.Model):
@@ -70,10 +96,16 @@ class Bar(models.Model):
 
     In force from ``starts_on`` (included) until ``ends_on`` (excluded); then eligibility returns by itself.
     Updates: never. Deletion: never.
-    Guarantees: it ends after it starts and lasts 1–3 years (CHECK); it names the person barred.
+    Guarantees: it ends after it starts and lasts 1–3 years (CHECK); it names exactly one person or team
+    (CHECK).
     """
 
-    person = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="bars", verbose_name=_("volunteer"))
+    person = models.ForeignKey(
+        Resident, null=True, blank=True, on_delete=models.PROTECT, related_name="bars", verbose_name=_("volunteer")
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="bars", verbose_name=_("team")
+    )
     falsification = models.ForeignKey(
         Falsification, null=True, blank=True, on_delete=models.PROTECT, related_name="bars"
     )
@@ -91,11 +123,15 @@ class Bar(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ends_on__gt=F("starts_on")), name="bar_ends_after_start"),
             models.CheckConstraint(condition=Q(years__gte=1, years__lte=3), name="bar_years_range"),
+            models.CheckConstraint(
+                condition=Q(person__isnull=False, team__isnull=True) | Q(person__isnull=True, team__isnull=False),
+                name="bar_person_or_team",
+            ),
         ]
         indexes = [models.Index(fields=["person", "ends_on"], name="bar_person_idx")]
 
     def __str__(self) -> str:
-        return f"{self.person} {self.starts_on}–{self.ends_on}"
+        return f"{self.person or self.team} {self.starts_on}–{self.ends_on}"
 
 
 class StarLevelReached(models.Model):
@@ -140,20 +176,27 @@ class Honour(models.Model):
     """An honour or award with its citation (优秀志愿者, a 五星志愿者 announcement, …), shown on the town's roll.
 
     Updates: the withdrawal fields once (with a reason). Deletion: never.
-    Guarantees: year in 2000–2100 (CHECK); title and citation are written (CHECK); one live honour of a kind
-    per person and year (unique among non-withdrawn rows); a withdrawal has a reason (CHECK).
+    Guarantees: year in 2000–2100 (CHECK); title and citation are written (CHECK); it names exactly one
+    person or team, and a team honour is of the team kind (CHECK); one live honour of a kind per person
+    (or team) and year (unique among non-withdrawn rows); a withdrawal has a reason (CHECK).
     """
 
     class Kind(models.TextChoices):
         EXCELLENT_VOLUNTEER = "excellent_volunteer", _("Outstanding volunteer (优秀志愿者)")
         FIVE_STAR = "five_star", _("Five-star volunteer announcement (五星志愿者)")
         AWARD = "award", _("Other award")
+        EXCELLENT_TEAM = "excellent_team", _("Outstanding team (优秀团队)")
 
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=120)
     year = models.PositiveSmallIntegerField(_("year"))
     citation = models.TextField(_("citation"))
-    person = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="honours", verbose_name=_("volunteer"))
+    person = models.ForeignKey(
+        Resident, null=True, blank=True, on_delete=models.PROTECT, related_name="honours", verbose_name=_("volunteer")
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="honours", verbose_name=_("team")
+    )
     town = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("town or street"))
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     granted_at = models.DateTimeField(auto_now_add=True)
@@ -175,6 +218,16 @@ class Honour(models.Model):
                 condition=Q(withdrawn_at__isnull=True),
                 name="honour_one_live_per_person_kind_year",
             ),
+            models.UniqueConstraint(
+                fields=["team", "kind", "year"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="honour_one_live_per_team_kind_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(person__isnull=False, team__isnull=True) & ~Q(kind="excellent_team")
+                | Q(person__isnull=True, team__isnull=False, kind="excellent_team"),
+                name="honour_person_or_team",
+            ),
             models.CheckConstraint(
                 condition=Q(withdrawn_at__isnull=True) | ~Q(withdraw_reason=""), name="honour_withdrawal_has_reason"
             ),
@@ -182,7 +235,7 @@ class Honour(models.Model):
         indexes = [models.Index(fields=["town", "year"], name="honour_town_year_idx")]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.title} · {self.person}"
+        return f"{self.year} {self.title} · {self.person or self.team}"
 
 
 class RewardKind(models.Model):

@@ -27,11 +27,12 @@ from django.utils.translation import gettext as _
 from timebank.care.card_pdf import COMPOUND_SURNAMES
 from timebank.care.models import Visit
 from timebank.common.selectors import policy_value
-from timebank.ledger.models import Account, Transfer
+from timebank.ledger.models import Account, Batch, Transfer
 from timebank.ledger.selectors import hours
 from timebank.people.models import Resident, StaffRole, User
 from timebank.people.selectors import active_roles, residents_visible_to
 from timebank.places.models import Region
+from timebank.teams.models import EventSheet, Team
 
 from .models import Bar, Entitlement, Falsification, Honour, RewardKind, StarLevelReached
 
@@ -56,14 +57,18 @@ def counted_visits() -> QuerySet[Visit]:
 
 def counted_credits() -> QuerySet[Transfer]:
     """Service credits in the ledger that belong to no visit (group events, imports), not reversed or falsified."""
-    return Transfer.objects.filter(
-        credit_account__kind__in=OWN_ACCOUNTS,
-        kind__in=SERVICE_KINDS,
-        phase__in=POSTED,
-        visit__isnull=True,
-        reversal__isnull=True,
-        falsification__isnull=True,
-    ).exclude(ref__startswith="visit:")
+    return (
+        Transfer.objects.filter(
+            credit_account__kind__in=OWN_ACCOUNTS,
+            kind__in=SERVICE_KINDS,
+            phase__in=POSTED,
+            visit__isnull=True,
+            reversal__isnull=True,
+            falsification__isnull=True,
+        )
+        .filter(Q(batch__isnull=True) | Q(batch__falsification__isnull=True))
+        .exclude(ref__startswith="visit:")
+    )
 
 
 def service_minutes_of(resident_ids: Iterable[int] | None = None) -> dict[int, int]:
@@ -115,15 +120,33 @@ def active_bar(resident: Resident, *, on: dt.date | None = None) -> Bar | None:
     return Bar.objects.filter(person=resident, starts_on__lte=day, ends_on__gt=day).order_by("-ends_on").first()
 
 
+def team_active_bar(team: Team, *, on: dt.date | None = None) -> Bar | None:
+    day = on or timezone.localdate()
+    return Bar.objects.filter(team=team, starts_on__lte=day, ends_on__gt=day).order_by("-ends_on").first()
+
+
 def barred_ids(*, on: dt.date | None = None) -> set[int]:
     day = on or timezone.localdate()
-    return set(Bar.objects.filter(starts_on__lte=day, ends_on__gt=day).values_list("person_id", flat=True))
+    rows = Bar.objects.filter(starts_on__lte=day, ends_on__gt=day, person__isnull=False)
+    return {pk for pk in rows.values_list("person_id", flat=True) if pk is not None}
+
+
+def teams_in_area(user: User) -> QuerySet[Team]:
+    """Teams whose area lies in the area of one of ``user``'s town-administrator or supervisor roles."""
+    qs = Team.objects.select_related("organisation", "region")
+    if user.is_superuser:
+        return qs
+    q = Q(pk__in=[])
+    for role in active_roles(user):
+        if role.role in (StaffRole.Role.TOWN_ADMIN, StaffRole.Role.CITY_SUPERVISOR):
+            q |= Q(region__path__startswith=role.region.path)
+    return qs.filter(q)
 
 
 def bars_visible_to(user: User) -> QuerySet[Bar]:
-    return Bar.objects.filter(person__in=residents_visible_to(user).values("pk")).select_related(
-        "person__home_region", "falsification", "created_by"
-    )
+    return Bar.objects.filter(
+        Q(person__in=residents_visible_to(user).values("pk")) | Q(team__in=teams_in_area(user).values("pk"))
+    ).select_related("person__home_region", "team__region", "falsification", "created_by")
 
 
 # --------------------------------------------------------------------------------------------- star levels
@@ -209,11 +232,13 @@ class ReverseLine:
 class FalsificationPlan:
     """What recording a falsification will do: the person barred, minutes off the record, transfers reversed."""
 
-    person: Resident
+    person: Resident | None
     minutes: int
     lines: list[ReverseLine] = field(default_factory=list)
     visit: Visit | None = None
     transfer: Transfer | None = None
+    team: Team | None = None
+    batch: Batch | None = None
 
     @property
     def reversible_minutes(self) -> int:
@@ -296,6 +321,24 @@ def falsification_plan(*, visit: Visit | None = None, transfer: Transfer | None 
     )
 
 
+def team_falsification_plan(batch: Batch) -> FalsificationPlan:
+    """What falsifying a team's group event (its attendance sheet's ledger batch) would do."""
+    from .errors import AlreadyFalsified, NotFalsifiable
+
+    sheet = EventSheet.objects.filter(batch=batch).select_related("event__team").first()
+    if sheet is None or sheet.event.team is None:
+        raise NotFalsifiable(field="batch", reason=_("these hours were not recorded for a team's group event"))
+    if Falsification.objects.filter(batch=batch).exists():
+        raise AlreadyFalsified()
+    originals = (
+        Transfer.objects.filter(batch=batch, phase__in=POSTED, reversal__isnull=True)
+        .select_related("debit_account__resident", "credit_account__resident")
+        .order_by("pk")
+    )
+    counted = counted_credits().filter(batch=batch).aggregate(s=Sum("amount"))["s"] or 0
+    return FalsificationPlan(None, int(counted), [_line(t) for t in originals], team=sheet.event.team, batch=batch)
+
+
 # --------------------------------------------------------------------------------------------- the honour roll
 
 
@@ -365,6 +408,14 @@ class RollHonour:
     citation: str
 
 
+def _roll_subject(honour: Honour) -> tuple[str, str]:
+    """(name, place) on the public roll: a volunteer's name masked, a team's name in full."""
+    if honour.person is not None:
+        return roll_name(honour.person.name), honour.person.home_region.name
+    assert honour.team is not None
+    return honour.team.name, honour.team.region.name
+
+
 @dataclass(frozen=True)
 class RollStar:
     name: str
@@ -385,11 +436,9 @@ def town_roll(town: Region, *, year: int | None = None) -> TownRoll:
     """The public honour roll of a town: live honours (newest year first) and who reached 3★+ in ``year``."""
     year = year or timezone.localdate().year
     honours = [
-        RollHonour(
-            h.year, h.title, h.get_kind_display(), roll_name(h.person.name), h.person.home_region.name, h.citation
-        )
+        RollHonour(h.year, h.title, h.get_kind_display(), *_roll_subject(h), h.citation)
         for h in Honour.objects.filter(town=town, withdrawn_at__isnull=True)
-        .select_related("person__home_region")
+        .select_related("person__home_region", "team__region")
         .order_by("-year", "kind", "pk")[:300]
     ]
     best: dict[int, StarLevelReached] = {}
@@ -432,9 +481,9 @@ def entitlements_visible_to(user: User) -> QuerySet[Entitlement]:
 
 
 def honours_visible_to(user: User) -> QuerySet[Honour]:
-    return Honour.objects.filter(person__in=residents_visible_to(user).values("pk")).select_related(
-        "person__home_region", "town", "granted_by"
-    )
+    return Honour.objects.filter(
+        Q(person__in=residents_visible_to(user).values("pk")) | Q(team__in=teams_in_area(user).values("pk"))
+    ).select_related("person__home_region", "team__region", "town", "granted_by")
 
 
 def is_rewards_staff(user: User) -> bool:

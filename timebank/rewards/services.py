@@ -21,9 +21,11 @@ from timebank.common.errors import NotAllowed, OutOfScope
 from timebank.common.selectors import policy_value
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import AccountNotOpen, InsufficientBalance
-from timebank.ledger.models import Transfer
+from timebank.ledger.models import Batch, Transfer
 from timebank.people.models import Resident, StaffRole
 from timebank.people.selectors import active_roles, is_city_supervisor
+from timebank.places.models import Region
+from timebank.teams.models import Team
 
 from . import selectors
 from .errors import (
@@ -36,10 +38,12 @@ from .errors import (
     Barred,
     BelowStarLevel,
     DuplicateHonour,
+    HonourSubject,
     NotAVolunteer,
     ReasonRequired,
     RewardInactive,
     StarLevelNotByHand,
+    TeamInactive,
     TitleRequired,
 )
 from .models import Bar, Entitlement, Falsification, Honour, RewardKind, StarLevelReached
@@ -50,15 +54,20 @@ if TYPE_CHECKING:
 AREA_ROLES = (StaffRole.Role.TOWN_ADMIN, StaffRole.Role.CITY_SUPERVISOR)
 
 
-def _check_area_staff(actor: User, resident: Resident) -> None:
-    """Town administrators and city supervisors whose area holds ``resident``'s home (and superusers)."""
+def _check_area_region(actor: User, region: Region) -> None:
+    """Town administrators and city supervisors whose area holds ``region`` (and superusers)."""
     if actor.is_superuser:
         return
     roles = [r for r in active_roles(actor) if r.role in AREA_ROLES]
     if not roles:
         raise NotAllowed()
-    if not any(resident.home_region.path.startswith(r.region.path) for r in roles):
+    if not any(region.path.startswith(r.region.path) for r in roles):
         raise OutOfScope()
+
+
+def _check_area_staff(actor: User, resident: Resident) -> None:
+    """Town administrators and city supervisors whose area holds ``resident``'s home (and superusers)."""
+    _check_area_region(actor, resident.home_region)
 
 
 def _check_not_barred(resident: Resident, day: dt.date | None = None) -> None:
@@ -176,35 +185,27 @@ def falsification_record(
     """
     text = _reason(reason)
     plan = selectors.falsification_plan(visit=visit, transfer=transfer)
-    _check_area_staff(actor, plan.person)
+    person = plan.person
+    assert person is not None  # a visit or a transfer always names the volunteer
+    _check_area_staff(actor, person)
     day = on or timezone.localdate()
     years = int(policy_value("rewards.falsification_bar_years", on=day))
     with transaction.atomic():
-        Resident.objects.select_for_update().get(pk=plan.person.pk)
+        Resident.objects.select_for_update().get(pk=person.pk)
         if plan.visit is not None:
             Visit.objects.select_for_update().get(pk=plan.visit.pk)
             if Falsification.objects.filter(visit=plan.visit).exists():
                 raise AlreadyFalsified()
         elif Falsification.objects.filter(transfer=plan.transfer).exists():
             raise AlreadyFalsified()
-        done = stuck = 0
         what = (
             f"visit-{plan.visit.pk}"
             if plan.visit is not None
             else f"transfer-{plan.transfer.pk if plan.transfer else 0}"
         )
-        memo = _("Falsified record: %(reason)s") % {"reason": text}
-        for line in plan.lines:
-            try:
-                with transaction.atomic():
-                    ledger.transfer_reverse(
-                        key=f"falsify:{what}:{line.transfer.pk}", original=line.transfer, actor=actor, reason=memo
-                    )
-                done += line.transfer.amount
-            except (InsufficientBalance, AccountNotOpen):
-                stuck += line.transfer.amount
+        done, stuck = _reverse(plan, what, actor, text)
         record = Falsification.objects.create(
-            person=plan.person,
+            person=person,
             visit=plan.visit,
             transfer=plan.transfer,
             minutes=plan.minutes,
@@ -214,7 +215,7 @@ def falsification_record(
             recorded_by=actor,
         )
         Bar.objects.create(
-            person=plan.person,
+            person=person,
             falsification=record,
             years=years,
             starts_on=day,
@@ -222,7 +223,64 @@ def falsification_record(
             reason=text,
             created_by=actor,
         )
-        star_levels_record(residents=[plan.person], on=day)  # voids levels the history no longer supports
+        star_levels_record(residents=[person], on=day)  # voids levels the history no longer supports
+    return record
+
+
+def _reverse(plan: selectors.FalsificationPlan, what: str, actor: User, reason: str) -> tuple[int, int]:
+    """Reverse each transfer of the plan through the ledger; hours no longer held stay where they are.
+
+    Returns (minutes moved back, minutes that could not be moved back)."""
+    done = stuck = 0
+    memo = _("Falsified record: %(reason)s") % {"reason": reason}
+    for line in plan.lines:
+        try:
+            with transaction.atomic():
+                ledger.transfer_reverse(
+                    key=f"falsify:{what}:{line.transfer.pk}", original=line.transfer, actor=actor, reason=memo
+                )
+            done += line.transfer.amount
+        except (InsufficientBalance, AccountNotOpen):
+            stuck += line.transfer.amount
+    return done, stuck
+
+
+def team_falsification_record(*, actor: User, batch: Batch, reason: str, on: dt.date | None = None) -> Falsification:
+    """A team's group event was falsified: every attendee's hours of its sheet are reversed (they stop
+    counting for stars) and the TEAM is barred from honours for the policy's years. The attendees are not
+    barred (a person is barred by :func:`falsification_record` of their own record)."""
+    text = _reason(reason)
+    plan = selectors.team_falsification_plan(batch)
+    team = plan.team
+    assert team is not None
+    _check_area_region(actor, team.region)
+    day = on or timezone.localdate()
+    years = int(policy_value("rewards.falsification_bar_years", on=day))
+    with transaction.atomic():
+        Team.objects.select_for_update().get(pk=team.pk)
+        if Falsification.objects.filter(batch=batch).exists():
+            raise AlreadyFalsified()
+        done, stuck = _reverse(plan, f"batch-{batch.pk}", actor, text)
+        record = Falsification.objects.create(
+            team=team,
+            batch=batch,
+            minutes=plan.minutes,
+            reversed_minutes=done,
+            unreversed_minutes=stuck,
+            reason=text,
+            recorded_by=actor,
+        )
+        Bar.objects.create(
+            team=team,
+            falsification=record,
+            years=years,
+            starts_on=day,
+            ends_on=add_years(day, years),
+            reason=text,
+            created_by=actor,
+        )
+        attendees = Resident.objects.filter(accounts__credits__batch=batch).distinct()
+        star_levels_record(residents=list(attendees), on=day)
     return record
 
 
@@ -237,26 +295,36 @@ def _is_star_kind(kind: str) -> bool:
     return text != Honour.Kind.FIVE_STAR and any(word in text for word in STAR_WORDS)
 
 
-def honour_grant(*, actor: User, person: Resident, kind: str, title: str, year: int, citation: str) -> Honour:
-    """Grant an honour with its citation; it shows on the public roll of the person's town.
+def honour_grant(
+    *,
+    actor: User,
+    kind: str,
+    title: str,
+    year: int,
+    citation: str,
+    person: Resident | None = None,
+    team: Team | None = None,
+) -> Honour:
+    """Grant an honour with its citation; it shows on the public roll of the person's (or team's) town.
 
     A "five-star volunteer" announcement needs the counted level 5; a star level itself cannot be granted.
+    "Outstanding team" names a team; every other kind names a volunteer.
     """
     if _is_star_kind(kind):
         raise StarLevelNotByHand(field="kind")
     if kind not in Honour.Kind.values:
         raise BadHonourKind(field="kind", value=kind)
+    if (person is None) == (team is None) or (team is not None) != (kind == Honour.Kind.EXCELLENT_TEAM):
+        raise HonourSubject(field="kind")
+    if team is not None:
+        return _team_honour(actor=actor, team=team, kind=kind, title=title, year=year, citation=citation)
+    assert person is not None
     _check_area_staff(actor, person)
     if not person.is_volunteer:
         raise NotAVolunteer(field="person", name=person.name)
+    _check_honour_text(title, year, citation)
     today = timezone.localdate()
-    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= today.year + 1:
-        raise BadYear(field="year")
-    if not (title or "").strip():
-        raise TitleRequired(field="title")
-    if not (citation or "").strip():
-        raise TitleRequired(field="citation")
-    _check_not_barred(person)
+    _check_not_barred(person, today)
     if kind == Honour.Kind.FIVE_STAR:
         level = selectors.star_level(person)
         if level.stars < 5:
@@ -278,9 +346,46 @@ def honour_grant(*, actor: User, person: Resident, kind: str, title: str, year: 
         )
 
 
+def _check_honour_text(title: str, year: int, citation: str) -> None:
+    today = timezone.localdate()
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= today.year + 1:
+        raise BadYear(field="year")
+    if not (title or "").strip():
+        raise TitleRequired(field="title")
+    if not (citation or "").strip():
+        raise TitleRequired(field="citation")
+
+
+def _team_honour(*, actor: User, team: Team, kind: str, title: str, year: int, citation: str) -> Honour:
+    _check_area_region(actor, team.region)
+    if not team.active:
+        raise TeamInactive(field="team", name=team.name)
+    _check_honour_text(title, year, citation)
+    bar = selectors.team_active_bar(team)
+    if bar is not None:
+        raise Barred(name=team.name, until=bar.ends_on.isoformat())
+    with transaction.atomic():
+        Team.objects.select_for_update().get(pk=team.pk)
+        if Honour.objects.filter(team=team, kind=kind, year=year, withdrawn_at__isnull=True).exists():
+            raise DuplicateHonour(field="kind", name=team.name, year=year)
+        return Honour.objects.create(
+            kind=kind,
+            title=title.strip()[:120],
+            year=year,
+            citation=citation.strip()[:4000],
+            team=team,
+            town=selectors.town_of(team.region),
+            granted_by=actor,
+        )
+
+
 def honour_withdraw(*, actor: User, honour: Honour, reason: str) -> Honour:
     """Withdraw an honour (it leaves the public roll); the row and the reason stay."""
-    _check_area_staff(actor, honour.person)
+    if honour.person is not None:
+        _check_area_staff(actor, honour.person)
+    else:
+        assert honour.team is not None
+        _check_area_region(actor, honour.team.region)
     text = _reason(reason)
     with transaction.atomic():
         locked = Honour.objects.select_for_update().get(pk=honour.pk)

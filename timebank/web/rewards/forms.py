@@ -17,7 +17,24 @@ class SearchForm(forms.Form):
 
 
 class HonourForm(forms.Form):
-    kind = forms.CharField(label=_("Kind of honour"), max_length=40, widget=forms.Select(choices=Honour.Kind.choices))
+    kind = forms.CharField(
+        label=_("Kind of honour"),
+        max_length=40,
+        widget=forms.Select(choices=[c for c in Honour.Kind.choices if c[0] != Honour.Kind.EXCELLENT_TEAM]),
+    )
+    title = forms.CharField(label=_("Title"), max_length=120, required=False)
+    year = forms.IntegerField(label=_("Year"))
+    citation = forms.CharField(
+        label=_("Citation (why it is given, shown on the public roll)"), widget=forms.Textarea, required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("year", timezone.localdate().year)
+
+
+class TeamHonourForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=120, required=False)
     year = forms.IntegerField(label=_("Year"))
     citation = forms.CharField(

@@ -14,5 +14,8 @@ urlpatterns = [
     path("entitlements/<int:pk>/revoke/", views.entitlement_revoke, name="entitlement_revoke"),
     path("falsify/visit/<int:pk>/", views.falsify_visit, name="falsify_visit"),
     path("falsify/transfer/<int:pk>/", views.falsify_transfer, name="falsify_transfer"),
+    path("falsify/batch/<int:pk>/", views.falsify_batch, name="falsify_batch"),
+    path("teams/", views.teams, name="teams"),
+    path("teams/<int:pk>/", views.team, name="team"),
     path("bars/", views.bars, name="bars"),
 ]

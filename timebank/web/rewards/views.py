@@ -17,21 +17,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from timebank.care.models import Visit
 from timebank.common.errors import DomainError
 from timebank.common.selectors import policy_value
-from timebank.ledger.models import Transfer
+from timebank.ledger.models import Batch, Transfer
 from timebank.people.models import Resident, User
 from timebank.people.selectors import is_staff_member, resident_search, residents_visible_to
 from timebank.places.models import Region
 from timebank.rewards import selectors, services
-from timebank.rewards.models import Entitlement, RewardKind
+from timebank.rewards.models import Entitlement, Falsification, Honour, RewardKind
+from timebank.teams.models import EventSheet, Team
 from timebank.web.forms_support import add_domain_error
 
-from .forms import EntitlementForm, HonourForm, ReasonForm, SearchForm
+from .forms import EntitlementForm, HonourForm, ReasonForm, SearchForm, TeamHonourForm
 
 View = Callable[..., HttpResponse]
 
@@ -194,12 +196,13 @@ def _reason_page(
 @rewards_staff
 def honour_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     honour = get_object_or_404(selectors.honours_visible_to(_user(request)), pk=pk)
+    name = honour.person.name if honour.person else honour.team.name if honour.team else ""
     return _reason_page(
         request,
         title=_("Withdraw an honour"),
         sentence=_("Withdraw “%(title)s” (%(year)s) of %(name)s? It leaves the public roll.")
-        % {"title": honour.title, "year": honour.year, "name": honour.person.name},
-        back=_person_url(honour.person),
+        % {"title": honour.title, "year": honour.year, "name": name},
+        back=_person_url(honour.person) if honour.person else _team_url(honour.team_id or 0),
         act=lambda reason: services.honour_withdraw(actor=_user(request), honour=honour, reason=reason),
         done=_("The honour is withdrawn."),
     )
@@ -220,38 +223,61 @@ def entitlement_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _person_url(resident: Resident) -> str:
-    from django.urls import reverse
-
     return reverse("web:rewards:person", args=[resident.pk])
 
 
-def _falsify(request: HttpRequest, *, visit: Visit | None = None, transfer: Transfer | None = None) -> HttpResponse:
+def _team_url(pk: int) -> str:
+    return reverse("web:rewards:team", args=[pk])
+
+
+def _falsify(
+    request: HttpRequest,
+    *,
+    visit: Visit | None = None,
+    transfer: Transfer | None = None,
+    batch: Batch | None = None,
+) -> HttpResponse:
     """Step 1 shows what will be reversed and asks for the reason; ``step=confirm`` records it."""
-    whose = visit.volunteer_id if visit is not None else (transfer.credit_account.resident_id if transfer else None)
-    if whose is None or not residents_visible_to(_user(request)).filter(pk=whose).exists():
-        raise Http404  # staff see only their own region
+    user = _user(request)
+    if batch is not None:
+        sheet = EventSheet.objects.filter(batch=batch).select_related("event").first()
+        team_id = sheet.event.team_id if sheet else None
+        if team_id is None or not selectors.teams_in_area(user).filter(pk=team_id).exists():
+            raise Http404
+    else:
+        whose = visit.volunteer_id if visit is not None else (transfer.credit_account.resident_id if transfer else None)
+        if whose is None or not residents_visible_to(user).filter(pk=whose).exists():
+            raise Http404  # staff see only their own region
     try:
-        plan = selectors.falsification_plan(visit=visit, transfer=transfer)
+        if batch is not None:
+            plan = selectors.team_falsification_plan(batch)
+        else:
+            plan = selectors.falsification_plan(visit=visit, transfer=transfer)
     except DomainError as exc:
         return render(request, "web/rewards/refused.html", {"error": exc, "nav": "index"}, status=exc.status)
     form = ReasonForm(request.POST or None)
     status = 200
     if request.method == "POST" and request.POST.get("step") == "confirm" and form.is_valid():
+        reason = form.cleaned_data["reason"]
         try:
-            record = services.falsification_record(
-                actor=_user(request), visit=plan.visit, transfer=plan.transfer, reason=form.cleaned_data["reason"]
-            )
+            if plan.batch is not None:
+                record = services.team_falsification_record(actor=user, batch=plan.batch, reason=reason)
+            else:
+                record = services.falsification_record(
+                    actor=user, visit=plan.visit, transfer=plan.transfer, reason=reason
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
             status = exc.status
         else:
             bar = record.bars.get()
+            who = record.person.name if record.person else record.team.name if record.team else ""
             messages.success(
                 request,
                 _("Recorded. %(name)s is barred from star levels, honours and rewards until %(day)s.")
-                % {"name": record.person.name, "day": bar.ends_on.isoformat()},
+                % {"name": who, "day": bar.ends_on.isoformat()},
             )
-            return redirect(_person_url(record.person))
+            return redirect(_person_url(record.person) if record.person else _team_url(record.team_id or 0))
     years = policy_value("rewards.falsification_bar_years")
     context = {"plan": plan, "form": form, "years": years, "nav": "index"}
     return render(request, "web/rewards/falsify.html", context, status=status)
@@ -265,6 +291,67 @@ def falsify_visit(request: HttpRequest, pk: int) -> HttpResponse:
 @rewards_staff
 def falsify_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     return _falsify(request, transfer=get_object_or_404(Transfer, pk=pk))
+
+
+@rewards_staff
+def falsify_batch(request: HttpRequest, pk: int) -> HttpResponse:
+    return _falsify(request, batch=get_object_or_404(Batch, pk=pk))
+
+
+# --------------------------------------------------------------------------------------------- teams
+
+
+@rewards_staff
+def teams(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    rows = selectors.teams_in_area(_user(request)).filter(active=True)
+    if form.is_valid() and form.cleaned_data["q"]:
+        rows = rows.filter(name__contains=form.cleaned_data["q"])
+    context = {"form": form, "rows": rows.order_by("name")[:200], "nav": "teams"}
+    return render(request, "web/rewards/teams.html", context)
+
+
+def _team_context(team: Team, **extra: Any) -> dict[str, Any]:
+    sheets = (
+        EventSheet.objects.filter(event__team=team).select_related("event", "batch").order_by("-event__starts_at")[:30]
+    )
+    context = {
+        "team": team,
+        "bar": selectors.team_active_bar(team),
+        "bars": list(team.bars.all()),
+        "honours": list(team.honours.order_by("-year", "-pk")),
+        "sheets": [(sheet, Falsification.objects.filter(batch=sheet.batch).exists()) for sheet in sheets],
+        "honour_form": TeamHonourForm(),
+        "nav": "teams",
+    }
+    return context | extra
+
+
+@rewards_staff
+def team(request: HttpRequest, pk: int) -> HttpResponse:
+    found = get_object_or_404(selectors.teams_in_area(_user(request)), pk=pk)
+    if request.method != "POST":
+        return render(request, "web/rewards/team.html", _team_context(found))
+    form = TeamHonourForm(request.POST)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.honour_grant(
+                actor=_user(request),
+                team=found,
+                kind=Honour.Kind.EXCELLENT_TEAM,
+                title=data["title"],
+                year=data["year"],
+                citation=data["citation"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, _("The honour is granted and shown on the town's roll."))
+            return redirect(_team_url(found.pk))
+    return render(request, "web/rewards/team.html", _team_context(found, honour_form=form), status=status)
 
 
 @rewards_staff
