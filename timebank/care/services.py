@@ -364,9 +364,34 @@ def need_cancel(*, actor: User, need: Need, reason: str) -> Need:
     return need
 
 
+#: An assigned visit that nobody checked in for by this long after the need's window is closed by
+#: :func:`needs_expire` (the station had a day to record a check-in made on paper).
+STALE_ASSIGNED_AFTER = dt.timedelta(hours=24)
+
+
 def needs_expire(*, now: dt.datetime | None = None) -> int:
-    """Mark open needs whose window has passed as expired (run by a periodic task)."""
+    """Mark open needs whose window has passed as expired (run by a periodic task).
+
+    An assigned visit that nobody checked in for by :data:`STALE_ASSIGNED_AFTER` after the window is
+    cancelled first (the need is open again, then expires with the others), so that a missed visit does not
+    keep its need assigned, and the elder's own hours reserved, for ever. Returns how many needs expired.
+    """
     moment = now or timezone.now()
+    stale = Visit.objects.filter(
+        status=VS.ASSIGNED, need__status=NS.ASSIGNED, need__window_end__lt=moment - STALE_ASSIGNED_AFTER
+    )
+    for visit in stale.order_by("pk"):
+        with transaction.atomic():
+            locked = Visit.objects.select_for_update().select_related("need").get(pk=visit.pk)
+            if locked.status != VS.ASSIGNED:
+                continue
+            note = "nobody checked in by a day after the time window"
+            _move_visit(locked, VS.CANCELLED, actor=None, note=note)
+            locked.save(update_fields=["status"])
+            need = Need.objects.select_for_update().get(pk=locked.need_id)
+            if need.status == NS.ASSIGNED:
+                _move_need(need, NS.OPEN, actor=None, note=note)
+                need.save(update_fields=["status"])
     count = 0
     for need in Need.objects.filter(status=NS.OPEN, window_end__lt=moment).order_by("pk"):
         with transaction.atomic():

@@ -196,6 +196,34 @@ def test_open_needs_expire(world, publish):
     assert CareEvent.objects.filter(need=need, to_status="expired").count() == 1
 
 
+def test_a_visit_nobody_checked_in_for_is_closed_a_day_after_its_window(world, make_resident, fund):
+    elder = make_resident(name="周婆婆", age=66, roles=["elder"], languages=["yue"])
+    fund(elder, 60)
+    [need] = services.need_publish(actor=world.worker, elder=elder, item="chat", payer="own", **window(world, 1))
+    visit = services.visit_assign(actor=world.worker, need=need, volunteer=world.vol.resident)
+    end = need.window_end
+    assert services.needs_expire(now=end + 23 * H) == 0  # the station still has time to record a paper check-in
+    visit.refresh_from_db()
+    assert visit.status == Visit.Status.ASSIGNED
+    with refused(errors.NotEnoughHours, "care.not_enough_hours"):  # the elder's hour is still promised
+        services.need_publish(actor=world.worker, elder=elder, item="chat", payer="own", **window(world, 1, 3 * H))
+    assert services.needs_expire(now=end + 25 * H) == 1
+    visit.refresh_from_db()
+    need.refresh_from_db()
+    assert (visit.status, need.status) == (Visit.Status.CANCELLED, Need.Status.EXPIRED)
+    moves = list(CareEvent.objects.filter(need=need).order_by("pk").values_list("from_status", "to_status"))
+    assert moves[-3:] == [("assigned", "cancelled"), ("assigned", "open"), ("open", "expired")]
+    # the elder's hour is free again
+    services.need_publish(actor=world.worker, elder=elder, item="chat", payer="own", **window(world, 1, 3 * H))
+
+
+def test_a_checked_in_visit_is_not_closed_by_expiry(world, assigned):
+    visit = services.visit_check_in(actor=world.worker, visit=assigned(hours=1), at=world.start)
+    assert services.needs_expire(now=visit.need.window_end + 48 * H) == 0
+    visit.refresh_from_db()
+    assert visit.status == Visit.Status.CHECKED_IN and visit.need.status == Need.Status.ASSIGNED
+
+
 # --------------------------------------------------------------------------------------------- volunteers
 
 
