@@ -382,16 +382,16 @@ def needs_expire(*, now: dt.datetime | None = None) -> int:
     )
     for visit in stale.order_by("pk"):
         with transaction.atomic():
-            locked = Visit.objects.select_for_update().select_related("need").get(pk=visit.pk)
-            if locked.status != VS.ASSIGNED:
+            stale_visit = Visit.objects.select_for_update().select_related("need").get(pk=visit.pk)
+            if stale_visit.status != VS.ASSIGNED:
                 continue
             note = "nobody checked in by a day after the time window"
-            _move_visit(locked, VS.CANCELLED, actor=None, note=note)
-            locked.save(update_fields=["status"])
-            need = Need.objects.select_for_update().get(pk=locked.need_id)
-            if need.status == NS.ASSIGNED:
-                _move_need(need, NS.OPEN, actor=None, note=note)
-                need.save(update_fields=["status"])
+            _move_visit(stale_visit, VS.CANCELLED, actor=None, note=note)
+            stale_visit.save(update_fields=["status"])
+            its_need = Need.objects.select_for_update().get(pk=stale_visit.need_id)
+            if its_need.status == NS.ASSIGNED:
+                _move_need(its_need, NS.OPEN, actor=None, note=note)
+                its_need.save(update_fields=["status"])
     count = 0
     for need in Need.objects.filter(status=NS.OPEN, window_end__lt=moment).order_by("pk"):
         with transaction.atomic():
