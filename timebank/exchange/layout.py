@@ -99,7 +99,13 @@ VOLUNTEERS = Table(
         Column("avg_rating", "平均评价（星）", "decimal", "Average elder rating in the period", "services table"),
         Column("complaints", "投诉次数", "int", "Complaints in the period", "services table"),
         Column("training", "培训经历", "text", "Certificates: track 编号 from~until, separated by ；", "training"),
-        Column("awards", "表彰奖励", "text", "Star level (星级志愿者) from recorded service", "ledger star level"),
+        Column(
+            "awards",
+            "表彰奖励",
+            "text",
+            "Star level (星级志愿者) from recorded service, then honours: 年 title（town）, separated by ；",
+            "rewards: star level and honours",
+        ),
     ),
 )
 

@@ -24,7 +24,8 @@ from timebank.people.models import Resident, User
 from timebank.people.selectors import can_manage_resident, is_staff_member, residents_visible_to
 from timebank.people.services import personal_data_view_record
 from timebank.places.models import Region
-from timebank.rewards.selectors import star_level
+from timebank.rewards.models import Honour
+from timebank.rewards.selectors import barred_ids, service_minutes_of, stars_for, thresholds
 from timebank.training.models import Certificate, Track
 
 from .errors import BadPeriod
@@ -154,6 +155,14 @@ def _training(certificates: list[Certificate]) -> str:
     return "；".join(parts)
 
 
+def _awards(stars: int, honours: list[Honour]) -> str:
+    """ "3星级志愿者；2025年 优秀志愿者（石岐街道）": the star level, then honours newest first."""
+    parts = [f"{stars}星级志愿者"] if stars else []
+    for honour in sorted(honours, key=lambda h: (-h.year, h.title)):
+        parts.append(f"{honour.year}年 {honour.title}（{honour.town.name}）")
+    return "；".join(parts)
+
+
 def volunteer_rows(
     actor: User,
     *,
@@ -183,11 +192,18 @@ def volunteer_rows(
         "valid_from", "number"
     ):
         certificates[cert.holder_id].append(cert)
+    pks = [p.pk for p in people]
+    minutes_served, barred, limits = service_minutes_of(pks), barred_ids(), thresholds()
+    honours: dict[int, list[Honour]] = defaultdict(list)
+    for honour in Honour.objects.filter(person__in=pks, withdrawn_at__isnull=True).select_related("town"):
+        if honour.person_id is not None:
+            honours[honour.person_id].append(honour)
     rows = []
     for person in people:
         mine = by_person.get(person.pk, [])
         rated = [r["rating"] for r in mine if r["rating"]]
-        stars = star_level(person).effective_stars  # 0 while barred after falsified hours
+        # 0 while barred after falsified hours (and then no honours either: they are suspended too)
+        stars = 0 if person.pk in barred else stars_for(minutes_served.get(person.pk, 0), limits)
         if audit and can_manage_resident(actor, person):
             id_number = personal_data_view_record(viewer=actor, resident=person, purpose="exchange export")
         else:
@@ -211,7 +227,7 @@ def volunteer_rows(
                 "avg_rating": (Decimal(sum(rated)) / len(rated)).quantize(Decimal("0.01")) if rated else None,
                 "complaints": sum(1 for r in mine if r["complaint"] == YES),
                 "training": _training(certificates.get(person.pk, [])),
-                "awards": f"{stars}星级志愿者" if stars else "",
+                "awards": _awards(stars, [] if person.pk in barred else honours.get(person.pk, [])),
             }
         )
     return rows

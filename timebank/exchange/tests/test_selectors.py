@@ -66,6 +66,35 @@ def test_volunteer_rows_summarise_and_audit_id_numbers(world, two, supervisor):
     assert PersonalDataView.objects.count() == before + len(rows)
 
 
+def test_awards_are_the_star_level_and_honours_and_nothing_while_barred(world, two, supervisor):
+    from timebank.common.services import policy_set
+    from timebank.rewards import services as rewards
+
+    first, _second = two
+    policy_set(
+        actor=None, key="rewards.star_thresholds_hours", value=[1, 2, 3, 4, 5], effective_from=timezone.localdate()
+    )
+    vol = world.vol.resident
+    rewards.honour_grant(
+        actor=supervisor,
+        kind="excellent_volunteer",
+        title="优秀志愿者",
+        year=2025,
+        citation="常年陪伴独居老人",
+        person=vol,
+    )
+    gone = rewards.honour_grant(
+        actor=supervisor, kind="award", title="服务之星", year=2026, citation="误发", person=vol
+    )
+    rewards.honour_withdraw(actor=supervisor, honour=gone, reason="误发")
+    town = vol.home_region.parent.name if vol.home_region.parent else vol.home_region.name
+    row = {r["name"]: r for r in volunteer_rows(supervisor, audit=False)}["黄嘉欣"]
+    assert row["awards"] == f"1星级志愿者；2025年 优秀志愿者（{town}）"
+    rewards.falsification_record(actor=supervisor, visit=first, reason="服务记录造假")
+    row = {r["name"]: r for r in volunteer_rows(supervisor, audit=False)}["黄嘉欣"]
+    assert row["awards"] == ""
+
+
 def test_xlsx_has_both_sheets_with_chinese_headers(world, two, supervisor):
     out = export_volunteer_records(actor=supervisor, fmt="xlsx")
     sheets = read_xlsx(out.content)
