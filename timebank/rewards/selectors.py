@@ -226,6 +226,7 @@ class ReverseLine:
     transfer: Transfer
     back_to: str  # who gets the hours back
     possible: bool  # the holder still has them (otherwise they stay where they are)
+    taken_from: str = ""  # who holds them now
 
 
 @dataclass
@@ -266,7 +267,7 @@ def _line(t: Transfer) -> ReverseLine:
         and (not holder.no_overdraw or holder.available_balance >= t.amount)
         and Account.objects.filter(pk=t.debit_account_id, status=Account.Status.OPEN).exists()
     )
-    return ReverseLine(t, _holder_name(t.debit_account), possible)
+    return ReverseLine(t, _holder_name(t.debit_account), possible, _holder_name(holder))
 
 
 def falsification_plan(*, visit: Visit | None = None, transfer: Transfer | None = None) -> FalsificationPlan:
