@@ -75,6 +75,16 @@ class BadEventTime(InvalidInput):
     message = _("An event must end after it starts.")
 
 
+class FutureDay(InvalidInput):
+    code = "teams.future_day"
+    message = _("The day cannot be in the future.")
+
+
+class TeamRequired(InvalidInput):
+    code = "teams.team_required"
+    message = _("An event needs a team, and its project must be one of that team's projects.")
+
+
 class EventFull(Conflict):
     code = "teams.event_full"
     message = _("This event is full ({capacity} places).")
@@ -146,11 +156,6 @@ class BadCriteria(InvalidInput):
 class CompetitionClosed(Conflict):
     code = "teams.competition_closed"
     message = _("This competition is closed.")
-
-
-class CompetitionOpen(Conflict):
-    code = "teams.competition_open"
-    message = _("The results are listed when the competition is closed.")
 
 
 class AlreadyNominated(Conflict):

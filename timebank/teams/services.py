@@ -252,7 +252,7 @@ def project_log_add(*, actor: User, project: Project, day: dt.date, text: str, p
     if len(words) > 2000:
         raise errors.BadName(field="text", max=2000)
     if day > timezone.localdate():
-        raise errors.BadEventTime(field="day")
+        raise errors.FutureDay(field="day")
     return ProjectLog.objects.create(
         project=project,
         day=day,
@@ -370,10 +370,10 @@ def event_create(
     """A group event of a team (or of one of its projects)."""
     if project is not None:
         if team is not None and team.pk != project.team_id:
-            raise errors.OtherOrganisation(field="project")
+            raise errors.TeamRequired(field="project")
         team = project.team
     if team is None:
-        raise errors.BadName(field="team", max=96)
+        raise errors.TeamRequired(field="team")
     _require_manager(actor, team)
     if ends_at <= starts_at:
         raise errors.BadEventTime(field="ends_at")

@@ -490,7 +490,7 @@ def test_project_sign_up_and_log(team, leader_user, volunteer, django_user_model
     assert log.people_reached == 5
     with pytest.raises(errors.BadName):
         services.project_log_add(actor=leader_user, project=project, day=timezone.localdate(), text="  ")
-    with pytest.raises(errors.BadEventTime):
+    with pytest.raises(errors.FutureDay):
         services.project_log_add(
             actor=leader_user, project=project, day=timezone.localdate() + dt.timedelta(days=1), text="未来"
         )
@@ -590,3 +590,30 @@ def test_database_refuses(team, org_admin, supervisor, make_staff, city, past_ev
 def test_competition_requires_a_closing_time():
     with pytest.raises(IntegrityError), transaction.atomic():
         Competition.objects.create(title="x", year=2026, criteria=["a"], status="closed")
+
+
+def test_event_bad_input(team, org_admin, supervisor, youth_league, make_staff, town, leader):
+    start = timezone.now() + dt.timedelta(days=1)
+    with pytest.raises(errors.BadEventTime):
+        services.event_create(actor=org_admin, team=team, title="x", starts_at=start, ends_at=start, capacity=5)
+    with pytest.raises(errors.BadNumber):
+        services.event_create(
+            actor=org_admin, team=team, title="x", starts_at=start, ends_at=start + dt.timedelta(hours=1), capacity=0
+        )
+    league_admin = make_staff("partner_admin", region=town, name="团委")
+    services.organisation_staff_add(actor=supervisor, organisation=youth_league, user=league_admin)
+    other_team = services.team_create(
+        actor=league_admin, organisation=youth_league, name="青年队", level="town", region=town, leader=leader
+    )
+    project = services.project_create(actor=league_admin, team=other_team, title="买菜帮帮忙")
+    with pytest.raises(errors.TeamRequired):
+        services.event_create(
+            actor=org_admin,
+            team=team,
+            project=project,
+            title="x",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            capacity=5,
+        )
+    assert GroupEvent.objects.count() == 0
