@@ -196,6 +196,9 @@ class Transfer(models.Model):
         indexes = [
             models.Index(fields=["debit_account", "id"], name="transfer_debit_idx"),
             models.Index(fields=["credit_account", "id"], name="transfer_credit_idx"),
+            # open holds of an account are found without walking its whole history (derived balances)
+            models.Index(fields=["debit_account"], condition=Q(phase="pending"), name="transfer_pending_debit_idx"),
+            models.Index(fields=["credit_account"], condition=Q(phase="pending"), name="transfer_pending_credit_idx"),
         ]
 
     def __str__(self) -> str:
@@ -206,8 +209,15 @@ class Seal(models.Model):
     """A link of the hash chain over transfers ``first_id``..``last_id``.
 
     ``entries`` lists ``[id, row_hash]`` for every transfer in the range, so verification can name the
-    row that was edited, removed or inserted; ``hash`` = SHA-256(previous hash + entries).
-    Updates: never (trigger). Deletion: never (trigger). Guarantees: ranges are contiguous and ascending.
+    row that was edited, removed or inserted; ``hash`` = SHA-256(previous hash + entries), and for seals
+    with ``derived`` SHA-256(previous hash + entries + derived).
+
+    ``derived`` holds, for every derived account (issuance, guarantee: balances not cached on the row), its
+    posted debits and credits over all transfers up to ``last_id``: ``{"<account id>": [debits, credits]}``.
+    A derived balance is then this snapshot plus the transfers after it, so reading it does not grow with
+    the ledger's history. Seals made before snapshots existed have none (null).
+    Updates: never (trigger). Deletion: never (trigger). Guarantees: ranges are contiguous and ascending;
+    ``ledger_verify`` recomputes every snapshot from the transfers.
     """
 
     first_id = models.BigIntegerField()
@@ -216,6 +226,7 @@ class Seal(models.Model):
     entries = models.JSONField()
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    derived = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -16,9 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 
 from .models import Account, Seal, Transfer
+
+POSTED = ("posted", "post")  # phases that move posted minutes (a hold released counts when posted)
 
 GENESIS = "0" * 64
 SEAL_SIZE = 20_000
@@ -43,9 +45,39 @@ def row_hash(row: dict[str, object]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def chain_hash(prev_hash: str, entries: list[list[object]]) -> str:
+def chain_hash(prev_hash: str, entries: list[list[object]], derived: dict[str, list[int]] | None = None) -> str:
     body = json.dumps(entries, separators=(",", ":"))
+    if derived is not None:  # seals made before snapshots existed hash their entries only
+        body += json.dumps(derived, separators=(",", ":"), sort_keys=True)
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def _derived_ids() -> list[int]:
+    return list(Account.objects.filter(cached=False).order_by("pk").values_list("pk", flat=True))
+
+
+def _posted_sums_through(ids: list[int], last_id: int) -> dict[str, list[int]]:
+    """Posted debits and credits of the accounts ``ids`` over every transfer up to ``last_id`` (one pass)."""
+    totals = {str(pk): [0, 0] for pk in ids}
+    posted = Transfer.objects.filter(id__lte=last_id, phase__in=POSTED)
+    for side, column in ((0, "debit_account_id"), (1, "credit_account_id")):
+        rows = posted.filter(**{f"{column}__in": ids}).values(column).annotate(s=Sum("amount")).order_by()
+        for row in rows:
+            totals[str(row[column])][side] = int(row["s"] or 0)
+    return totals
+
+
+def _advance(totals: dict[str, list[int]], rows: list[dict[str, object]]) -> dict[str, list[int]]:
+    """The snapshot after ``rows`` (transfers in id order) are added to ``totals``."""
+    new = {k: list(v) for k, v in totals.items()}
+    for row in rows:
+        if row["phase"] not in POSTED:
+            continue
+        for side, column in ((0, "debit_account_id"), (1, "credit_account_id")):
+            key = str(row[column])
+            if key in new:
+                new[key][side] += int(row["amount"])  # type: ignore[call-overload]
+    return new
 
 
 def _rows(first_id: int, last_id: int) -> Iterator[dict[str, object]]:
@@ -74,9 +106,16 @@ def seal_transfers(*, size: int = SEAL_SIZE) -> list[Seal]:
         prev_hash = last.hash if last else GENESIS
         start = (last.last_id + 1) if last else 1
         first = start  # a range with no transfers (a gap in the ids) joins the next seal: the chain stays contiguous
+        ids = _derived_ids()
+        if last is not None and last.derived is not None and set(last.derived) == {str(pk) for pk in ids}:
+            totals = {k: list(v) for k, v in last.derived.items()}
+        else:  # the first seal, or the first since snapshots began (or a derived account was added): count once
+            totals = _posted_sums_through(ids, start - 1)
         while start <= horizon:
             end = min(horizon, start + size - 1)
-            entries: list[list[object]] = [[r["id"], row_hash(r)] for r in _rows(start, end)]
+            rows = list(_rows(start, end))
+            totals = _advance(totals, rows)
+            entries: list[list[object]] = [[r["id"], row_hash(r)] for r in rows]
             if entries:
                 seal = Seal.objects.create(
                     first_id=first,
@@ -84,7 +123,8 @@ def seal_transfers(*, size: int = SEAL_SIZE) -> list[Seal]:
                     count=len(entries),
                     entries=entries,
                     prev_hash=prev_hash,
-                    hash=chain_hash(prev_hash, entries),
+                    hash=chain_hash(prev_hash, entries, totals),
+                    derived=totals,
                 )
                 made.append(seal)
                 prev_hash = seal.hash
@@ -181,6 +221,7 @@ def _verify_seals(report: Report) -> None:
     prev_hash = GENESIS
     expected_first = 1
     last_sealed = 0
+    running: dict[str, list[int]] | None = None  # the derived accounts' sums so far, once a snapshot is met
     for seal in Seal.objects.order_by("last_id").iterator(chunk_size=50):
         report.seals += 1
         where = f"seal {seal.pk} (transfers {seal.first_id}–{seal.last_id})"
@@ -189,10 +230,24 @@ def _verify_seals(report: Report) -> None:
         if seal.first_id != expected_first:
             report.problems.append(Problem("chain", f"{where}: starts at {seal.first_id}, expected {expected_first}"))
         entries = [list(e) for e in seal.entries]
-        if chain_hash(seal.prev_hash, entries) != seal.hash:
+        if chain_hash(seal.prev_hash, entries, seal.derived) != seal.hash:
             report.problems.append(Problem("chain", f"{where}: its own hash does not match its contents"))
+        rows = list(_rows(seal.first_id, seal.last_id))
+        if seal.derived is not None:
+            if running is None or set(running) != set(seal.derived):
+                running = _posted_sums_through([int(k) for k in seal.derived], seal.first_id - 1)
+            running = _advance(running, rows)
+            for key, (debits, credits) in sorted(seal.derived.items()):
+                if running.get(key) != [debits, credits]:
+                    report.problems.append(
+                        Problem(
+                            "snapshot",
+                            f"{where}: account #{key} has posted debits/credits {debits}/{credits} in the seal's "
+                            f"snapshot, but the transfers give {running.get(key)}",
+                        )
+                    )
         recorded = {int(i): h for i, h in entries}
-        current = {int(r["id"]): row_hash(r) for r in _rows(seal.first_id, seal.last_id)}  # type: ignore[call-overload]
+        current = {int(r["id"]): row_hash(r) for r in rows}  # type: ignore[call-overload]
         for tid in sorted(recorded.keys() - current.keys()):
             report.problems.append(Problem("row_missing", f"transfer #{tid} was sealed in {where} but is gone"))
         for tid in sorted(current.keys() - recorded.keys()):

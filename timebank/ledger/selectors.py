@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from timebank.people.models import Resident
 
-from .models import Account, Transfer
+from .models import Account, Seal, Transfer
 
 Phase = Transfer.Phase
 POSTED_PHASES = (Phase.POSTED, Phase.POST)
@@ -34,11 +34,23 @@ class Balance:
 
 
 def _derived(account: Account) -> Balance:
-    """Balance of a derived account, summed from its transfers (one indexed aggregate per side)."""
+    """Balance of a derived account: the snapshot in the latest seal that has one, plus the posted transfers
+    after it (one indexed aggregate per side); without a snapshot, summed over all its transfers.
+    Open holds are always summed (they are few, and a hold's resolution comes later than its seal)."""
     debits = Transfer.objects.filter(debit_account=account)
     credits = Transfer.objects.filter(credit_account=account)
-    d_posted = debits.filter(phase__in=POSTED_PHASES).aggregate(s=Sum("amount"))["s"] or 0
-    c_posted = credits.filter(phase__in=POSTED_PHASES).aggregate(s=Sum("amount"))["s"] or 0
+    d_posted = c_posted = 0
+    seal = Seal.objects.filter(derived__isnull=False).order_by("-last_id").only("last_id", "derived").first()
+    snapshot = seal.derived.get(str(account.pk)) if seal is not None and seal.derived else None
+    if seal is not None and snapshot is not None:
+        d_posted, c_posted = int(snapshot[0]), int(snapshot[1])
+        posted_d = debits.filter(id__gt=seal.last_id, phase__in=POSTED_PHASES)
+        posted_c = credits.filter(id__gt=seal.last_id, phase__in=POSTED_PHASES)
+    else:
+        posted_d = debits.filter(phase__in=POSTED_PHASES)
+        posted_c = credits.filter(phase__in=POSTED_PHASES)
+    d_posted += posted_d.aggregate(s=Sum("amount"))["s"] or 0
+    c_posted += posted_c.aggregate(s=Sum("amount"))["s"] or 0
     d_held = _open_holds(debits)
     c_held = _open_holds(credits)
     return Balance(c_posted - d_posted, c_held, d_held)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import io
 import itertools
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -262,3 +263,47 @@ def test_a_gap_in_the_ids_longer_than_a_seal_keeps_the_chain_contiguous(make_res
     report = verify_ledger()
     assert report.ok, report.problems
     assert report.unsealed == 0
+
+
+def _full_sum_outstanding() -> int:
+    """The city's outstanding minutes summed over every transfer of the issuance account (no snapshot)."""
+    issuance = Account.objects.get(code="issuance")
+    posted = Transfer.objects.filter(phase__in=["posted", "post"])
+    debits = sum(posted.filter(debit_account=issuance).values_list("amount", flat=True))
+    credits = sum(posted.filter(credit_account=issuance).values_list("amount", flat=True))
+    return debits - credits
+
+
+def test_seals_snapshot_the_derived_balances_and_reads_start_from_the_snapshot(sealed, make_resident, supervisor):
+    from django.test.utils import CaptureQueriesContext
+
+    from timebank.ledger.selectors import outstanding_hours
+
+    seal = Seal.objects.order_by("-last_id").first()
+    issuance, guarantee = Account.objects.get(code="issuance"), Account.objects.get(code="guarantee")
+    assert set(seal.derived) == {str(issuance.pk), str(guarantee.pk)}
+    assert seal.derived[str(issuance.pk)][0] == _full_sum_outstanding()  # everything issued so far
+    # after the seal: more issued, some returned; the read is the snapshot plus what came after it
+    v = make_resident("己", 40)
+    services.service_credit(key="snap-after-1", volunteer=v, payer="government", elder=None, minutes=45)
+    credit = services.service_credit(key="snap-after-2", volunteer=v, payer="government", elder=None, minutes=30)
+    services.transfer_reverse(key="snap-after-3", original=credit.transfer, actor=supervisor, reason="测试")
+    with CaptureQueriesContext(connection) as ctx:
+        assert outstanding_hours() == _full_sum_outstanding()
+    after = [q["sql"] for q in ctx.captured_queries if "ledger_transfer" in q["sql"] and "SUM" in q["sql"].upper()]
+    assert after and all(f"> {seal.last_id}" in sql for sql in after if "pending" not in sql)
+    seal_transfers()
+    assert outstanding_hours() == _full_sum_outstanding()
+    assert verify_ledger().ok
+
+
+def test_a_tampered_snapshot_is_caught_and_named(sealed):
+    seal = Seal.objects.order_by("-last_id").first()
+    issuance = Account.objects.get(code="issuance")
+    derived = dict(seal.derived)
+    derived[str(issuance.pk)] = [derived[str(issuance.pk)][0] - 600, derived[str(issuance.pk)][1]]
+    with triggers_off("ledger_seal"):
+        execute("UPDATE ledger_seal SET derived = %s WHERE id = %s", [json.dumps(derived), seal.pk])
+    found = problems("snapshot")
+    assert len(found) == 1 and f"account #{issuance.pk}" in found[0]
+    assert "its own hash does not match" in " ".join(problems("chain"))
