@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -434,6 +435,14 @@ def attendance_record(
     return len(changed)
 
 
+def _certificate_number(session: Session, resident: Resident, track: str, day: dt.date) -> str:
+    """``YL-2026-`` and ten characters derived from the session (site, start, course) and the person: the same
+    facts give the same number on any database (no row ids), different people or sessions different ones."""
+    facts = f"{session.site.code}|{session.starts_at.isoformat()}|{session.course.title}|{resident.id_hash}"
+    digest = hashlib.sha256(facts.encode()).hexdigest()[:10].upper()
+    return f"{PREFIX[track]}-{day.year}-{digest}"
+
+
 def assessment_record(
     *,
     actor: User,
@@ -475,7 +484,7 @@ def assessment_record(
             Certificate(
                 holder_id=row.resident_id,
                 track=course.track,
-                number=f"{PREFIX[course.track]}-{day.year}-T{row.pk:07d}",
+                number=_certificate_number(locked, row.resident, course.track, day),
                 valid_from=day,
                 valid_until=add_months(day, course.validity_months),
                 issued_by=actor,
