@@ -187,3 +187,14 @@ def test_care_home_staff_look_up_priority_admission_in_their_area(
     assert "黄嘉欣" in page and "公办养老机构优先入住" in page
     client.force_login(other_town_admin)
     assert "黄嘉欣" not in client.get(url("rewards:entitlements")).content.decode()
+
+
+def test_the_admin_cannot_add_or_change_star_levels(client, superuser, vol, serve):
+    serve(vol, 120 * 60)
+    services.star_levels_record()
+    client.force_login(superuser)
+    assert client.get("/admin/rewards/starlevelreached/").status_code == 200
+    assert client.get("/admin/rewards/starlevelreached/add/").status_code == 403
+    before = rewards_counts()
+    response = client.post("/admin/rewards/starlevelreached/add/", {"person": vol.pk, "level": 5})
+    assert response.status_code == 403 and rewards_counts() == before
