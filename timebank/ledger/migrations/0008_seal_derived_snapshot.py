@@ -5,26 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0007_account_status_change'),
-        ('people', '0001_initial'),
-        ('places', '0002_zhongshan_towns'),
+        ("ledger", "0007_account_status_change"),
+        ("people", "0001_initial"),
+        ("places", "0002_zhongshan_towns"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='seal',
-            name='derived',
+            model_name="seal",
+            name="derived",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(condition=models.Q(('phase', 'pending')), fields=['debit_account'], name='transfer_pending_debit_idx'),
+            model_name="transfer",
+            index=models.Index(
+                condition=models.Q(("phase", "pending")), fields=["debit_account"], name="transfer_pending_debit_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(condition=models.Q(('phase', 'pending')), fields=['credit_account'], name='transfer_pending_credit_idx'),
+            model_name="transfer",
+            index=models.Index(
+                condition=models.Q(("phase", "pending")), fields=["credit_account"], name="transfer_pending_credit_idx"
+            ),
         ),
     ]
