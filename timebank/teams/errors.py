@@ -105,6 +105,16 @@ class MayNotServe(NotAllowed):
     message = _("{name} may not serve now: {reason}.")
 
 
+class EventStarted(Conflict):
+    code = "teams.event_started"
+    message = _("This event has already started; a sign-up can no longer be cancelled.")
+
+
+class SignupWithdrawn(Conflict):
+    code = "teams.signup_withdrawn"
+    message = _("The sign-up of {name} was already cancelled.")
+
+
 class SheetEmpty(InvalidInput):
     code = "teams.sheet_empty"
     message = _("The attendance sheet has nobody ticked.")

@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from timebank.common.selectors import policy_value
 from timebank.people.models import Resident, StaffRole, User
-from timebank.people.selectors import active_roles
+from timebank.people.selectors import active_roles, is_city_supervisor
 
 from .models import (
     Competition,
+    EventSheet,
     EventSignup,
     GroupEvent,
     Nomination,
@@ -180,6 +181,46 @@ def festival_coefficient(festival: str, *, on: dt.date) -> Decimal:
 
 
 # --------------------------------------------------------------------------------------------- competitions
+
+
+def may_run_competitions(user: User) -> bool:
+    """City supervisors (and superusers) and the staff of a partner organisation create competitions."""
+    return is_city_supervisor(user) or organisations_managed_by(user).exists()
+
+
+def may_close_competition(user: User, competition: Competition) -> bool:
+    """City supervisors, and whoever created the competition."""
+    return is_city_supervisor(user) or (user.is_authenticated and competition.created_by_id == user.pk)
+
+
+def projects_nominable_by(user: User, competition: Competition) -> QuerySet[Project]:
+    """Projects ``user`` may put forward (as :func:`timebank.teams.services.nomination_add` allows), not yet in.
+
+    Whoever runs competitions may nominate any project; a team's managers nominate their team's projects.
+    """
+    qs = Project.objects.select_related("team").exclude(nominations__competition=competition)
+    if not may_run_competitions(user):
+        qs = qs.filter(team__in=teams_managed_by(user))
+    return qs.order_by("title", "team__name", "pk")
+
+
+def judge_candidates() -> QuerySet[User]:
+    """Staff accounts that may be named as judges: anyone with an active staff role."""
+    return (
+        User.objects.filter(is_active=True, staff_roles__active=True)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def signup_may_be_withdrawn(signup: EventSignup, *, now: dt.datetime | None = None) -> bool:
+    """A live sign-up of an event that has not started and has no posted sheet (for the pages' buttons)."""
+    event = signup.event
+    return (
+        signup.withdrawn_at is None
+        and event.starts_at > (now or timezone.now())
+        and not EventSheet.objects.filter(event_id=event.pk).exists()
+    )
 
 
 def is_judge(user: User, competition: Competition) -> bool:

@@ -41,7 +41,14 @@ from .models import (
     Team,
     TeamMember,
 )
-from .selectors import can_manage_team, festival_coefficient, is_live_member, organisations_managed_by
+from .selectors import (
+    can_manage_team,
+    festival_coefficient,
+    is_live_member,
+    may_close_competition,
+    may_run_competitions,
+    organisations_managed_by,
+)
 
 
 def _name(value: str, *, max_length: int = 96) -> str:
@@ -265,15 +272,11 @@ def project_log_add(*, actor: User, project: Project, day: dt.date, text: str, p
 # --------------------------------------------------------------------------------------------- competitions
 
 
-def _may_run_competitions(actor: User) -> bool:
-    return is_city_supervisor(actor) or organisations_managed_by(actor).exists()
-
-
 @transaction.atomic
 def competition_create(
     *, actor: User, title: str, year: int, criteria: Sequence[str], judges: Sequence[User]
 ) -> Competition:
-    if not _may_run_competitions(actor):
+    if not may_run_competitions(actor):
         raise errors.NotSupervisor()
     names = [c.strip() for c in criteria]
     if not names or any(not c or len(c) > 64 for c in names) or len(set(names)) != len(names):
@@ -297,7 +300,7 @@ def _require_open(competition: Competition) -> None:
 @transaction.atomic
 def nomination_add(*, actor: User, competition: Competition, project: Project) -> Nomination:
     """A project's team managers (or whoever runs competitions) put it forward while the competition is open."""
-    if not (can_manage_team(actor, project.team) or _may_run_competitions(actor)):
+    if not (can_manage_team(actor, project.team) or may_run_competitions(actor)):
         raise errors.NotManager()
     _require_open(competition)
     if Nomination.objects.filter(competition=competition, project=project).exists():
@@ -340,7 +343,7 @@ def scores_set(*, judge: User, competition: Competition, points: Sequence[tuple[
 
 @transaction.atomic
 def competition_close(*, actor: User, competition: Competition) -> Competition:
-    if not (is_city_supervisor(actor) or competition.created_by_id == actor.pk):
+    if not may_close_competition(actor, competition):
         raise errors.NotSupervisor()
     _require_open(competition)
     competition.status = Competition.Status.CLOSED
@@ -421,6 +424,30 @@ def event_signup_add(*, actor: User, event: GroupEvent, resident: Resident) -> E
     if live.count() >= locked.capacity:
         raise errors.EventFull(capacity=locked.capacity)
     return EventSignup.objects.create(event=locked, resident=resident, signed_up_by=actor)
+
+
+@transaction.atomic
+def event_signup_withdraw(*, actor: User, signup: EventSignup) -> EventSignup:
+    """The volunteer (or a manager of the team) cancels a sign-up before the event starts.
+
+    Refused once the event has started or its sheet is posted, and for a sign-up already withdrawn. The
+    row is kept with ``withdrawn_at`` set (sign-ups are never deleted); the place is free again and the
+    volunteer may sign up anew.
+    """
+    event = signup.event
+    assert event.team is not None
+    _check_may_join(actor, event.team, signup.resident)
+    locked = _lock_event(event)  # the same lock as sign-up and sheet posting
+    current = EventSignup.objects.select_for_update().get(pk=signup.pk)
+    if current.withdrawn_at is not None:
+        raise errors.SignupWithdrawn(name=current.resident.name)
+    if EventSheet.objects.filter(event=locked).exists():
+        raise errors.EventPosted()
+    if locked.starts_at <= timezone.now():
+        raise errors.EventStarted()
+    current.withdrawn_at = timezone.now()
+    current.save(update_fields=["withdrawn_at"])
+    return current
 
 
 def _serve_min_age(event: GroupEvent) -> int:
@@ -562,6 +589,7 @@ __all__ = [
     "event_sheet_check",
     "event_sheet_submit",
     "event_signup_add",
+    "event_signup_withdraw",
     "nomination_add",
     "organisation_create",
     "organisation_staff_add",

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -617,3 +618,85 @@ def test_event_bad_input(team, org_admin, supervisor, youth_league, make_staff, 
             capacity=5,
         )
     assert GroupEvent.objects.count() == 0
+
+
+# --------------------------------------------------------------------------------------------- withdrawing a sign-up
+
+
+def live_signups() -> int:
+    return EventSignup.objects.filter(withdrawn_at__isnull=True).count()
+
+
+@pytest.fixture
+def own_signup(future_event, volunteer, django_user_model):
+    person = volunteer(name="退出者")
+    user = django_user_model.objects.create_user(username="13600000011", password="x-Tb-2026-pass", resident=person)
+    signup = services.event_signup_add(actor=user, event=future_event, resident=person)
+    return user, signup
+
+
+def test_volunteer_withdraws_their_own_sign_up_and_may_sign_up_again(future_event, own_signup):
+    user, signup = own_signup
+    done = services.event_signup_withdraw(actor=user, signup=signup)
+    assert done.withdrawn_at is not None
+    assert EventSignup.objects.count() == 1 and live_signups() == 0  # the row is kept, marked withdrawn
+    again = services.event_signup_add(actor=user, event=future_event, resident=signup.resident)
+    assert again.pk != signup.pk and live_signups() == 1
+
+
+def test_leader_withdraws_a_sign_up(own_signup, leader_user):
+    _user, signup = own_signup
+    services.event_signup_withdraw(actor=leader_user, signup=signup)
+    assert live_signups() == 0
+
+
+def test_withdraw_refused_for_another_volunteer_and_other_organisation(
+    own_signup, volunteer, django_user_model, youth_league, supervisor, make_staff, town
+):
+    _user, signup = own_signup
+    someone = volunteer()
+    other = django_user_model.objects.create_user(username="13600000012", password="x-Tb-2026-pass", resident=someone)
+    league = make_staff("partner_admin", region=town, name="团委")
+    services.organisation_staff_add(actor=supervisor, organisation=youth_league, user=league)
+    before = written()
+    for actor in (other, league):
+        with pytest.raises(errors.NotManager) as exc:
+            services.event_signup_withdraw(actor=actor, signup=signup)
+        assert exc.value.code == "teams.not_manager"
+    assert written() == before and live_signups() == 1
+
+
+def test_withdraw_twice_is_refused(own_signup):
+    user, signup = own_signup
+    services.event_signup_withdraw(actor=user, signup=signup)
+    signup.refresh_from_db()
+    first = signup.withdrawn_at
+    with pytest.raises(errors.SignupWithdrawn) as exc:
+        services.event_signup_withdraw(actor=user, signup=signup)
+    assert exc.value.code == "teams.signup_withdrawn"
+    signup.refresh_from_db()
+    assert signup.withdrawn_at == first
+
+
+def test_withdraw_after_the_event_started_is_refused(future_event, own_signup):
+    user, signup = own_signup
+    before = written()
+    with (
+        time_machine.travel(future_event.starts_at + dt.timedelta(minutes=1), tick=False),
+        pytest.raises(errors.EventStarted) as exc,
+    ):
+        services.event_signup_withdraw(actor=user, signup=signup)
+    assert exc.value.code == "teams.event_started"
+    assert written() == before and live_signups() == 1
+
+
+def test_withdraw_after_the_sheet_is_posted_is_refused(past_event, leader_user, volunteer):
+    person = volunteer()
+    join(leader_user, past_event, person)
+    services.event_sheet_submit(actor=leader_user, event=past_event, rows=[SheetRow(resident=person, minutes=60)])
+    signup = EventSignup.objects.get(event=past_event, resident=person)
+    before = written()
+    with pytest.raises(errors.EventPosted) as exc:
+        services.event_signup_withdraw(actor=leader_user, signup=signup)
+    assert exc.value.code == "teams.event_posted"
+    assert written() == before and live_signups() == 1
