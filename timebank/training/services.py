@@ -2,7 +2,7 @@
 certificates and annual targets.
 
 Who may do what (the scope rule of people.selectors):
-* courses (the city's catalogue): city supervisors and town administrators;
+* courses (the city's catalogue): city supervisors only (adding one, stopping or resuming its offer);
 * sessions, attendance, assessment: staff whose area holds the session's site (a social worker their
   station's community, a town administrator their town, a city supervisor everywhere; never partner admins);
 * enrolment: the person themselves, or staff whose area holds the site (for people they can see);
@@ -122,6 +122,44 @@ def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def may_manage_courses(actor: User) -> bool:
+    """Whether ``actor`` may add courses and stop or resume offering them: city supervisors (and superusers)."""
+    return bool(actor.is_authenticated) and _is_role(actor, StaffRole.Role.CITY_SUPERVISOR)
+
+
+TITLE_MAX = Course._meta.get_field("title").max_length or 120
+
+
+def course_check(
+    *,
+    actor: User,
+    track: str,
+    title: str,
+    teaching_minutes: int,
+    validity_months: int,
+    pass_score: int = 60,
+) -> None:
+    """The rules of :func:`course_create`, without writing: refuses what ``course_create`` would refuse
+    (a page checks what was typed before its confirmation step)."""
+    if not may_manage_courses(actor):
+        raise NotAllowed()
+    if track not in Track.values:
+        raise BadTrack(field="track", value=track)
+    title = (title or "").strip()
+    if not title:
+        raise BadCourse(field="title", reason=_("it needs a title"))
+    if len(title) > TITLE_MAX:
+        raise BadCourse(field="title", reason=_("the title is at most %(n)s characters") % {"n": TITLE_MAX})
+    if not _whole(teaching_minutes) or teaching_minutes <= 0:
+        raise BadCourse(field="teaching_minutes", reason=_("the teaching time must be more than zero"))
+    if not _whole(validity_months) or not 1 <= validity_months <= 120:
+        raise BadCourse(field="validity_months", reason=_("a certificate is valid for 1 to 120 months"))
+    if not _whole(pass_score) or not 0 <= pass_score <= 100:
+        raise BadCourse(field="pass_score", reason=_("the pass mark is between 0 and 100"))
+    if Course.objects.filter(track=track, title=title).exists():
+        raise BadCourse(field="title", reason=_("a course with this title already exists in the track"))
+
+
 def course_create(
     *,
     actor: User,
@@ -132,32 +170,45 @@ def course_create(
     description: str = "",
     pass_score: int = 60,
 ) -> Course:
-    """Add a course to the city's catalogue (city supervisors and town administrators)."""
-    if not _is_role(actor, StaffRole.Role.CITY_SUPERVISOR, StaffRole.Role.TOWN_ADMIN):
+    """Add a course to the city's catalogue (city supervisors only; the rules are :func:`course_check`'s)."""
+    course_check(
+        actor=actor,
+        track=track,
+        title=title,
+        teaching_minutes=teaching_minutes,
+        validity_months=validity_months,
+        pass_score=pass_score,
+    )
+    try:
+        with transaction.atomic():
+            return Course.objects.create(
+                track=track,
+                title=title.strip(),
+                description=(description or "").strip(),
+                teaching_minutes=teaching_minutes,
+                validity_months=validity_months,
+                pass_score=pass_score,
+                created_by=actor,
+            )
+    except IntegrityError as exc:  # the same title added at the same moment by someone else
+        raise BadCourse(field="title", reason=_("a course with this title already exists in the track")) from exc
+
+
+def course_set_active(*, actor: User, course: Course, active: bool) -> Course:
+    """Stop offering a course (``active=False``) or offer it again (city supervisors only).
+
+    A course that is not offered cannot get new sessions (``session_create`` refuses with
+    ``training.course_inactive``) and nobody can join its sessions already planned (``enrolment_create``
+    refuses the same way); those sessions are not cancelled, and attendance, results and certificates of
+    the people already enrolled go on. Setting the state it already has changes nothing."""
+    if not may_manage_courses(actor):
         raise NotAllowed()
-    if track not in Track.values:
-        raise BadTrack(field="track", value=track)
-    title = (title or "").strip()
-    if not title:
-        raise BadCourse(field="title", reason=_("it needs a title"))
-    if not _whole(teaching_minutes) or teaching_minutes <= 0:
-        raise BadCourse(field="teaching_minutes", reason=_("the teaching time must be more than zero"))
-    if not _whole(validity_months) or not 1 <= validity_months <= 120:
-        raise BadCourse(field="validity_months", reason=_("a certificate is valid for 1 to 120 months"))
-    if not _whole(pass_score) or not 0 <= pass_score <= 100:
-        raise BadCourse(field="pass_score", reason=_("the pass mark is between 0 and 100"))
-    if Course.objects.filter(track=track, title=title).exists():
-        raise BadCourse(field="title", reason=_("a course with this title already exists in the track"))
     with transaction.atomic():
-        return Course.objects.create(
-            track=track,
-            title=title,
-            description=description.strip(),
-            teaching_minutes=teaching_minutes,
-            validity_months=validity_months,
-            pass_score=pass_score,
-            created_by=actor,
-        )
+        locked = Course.objects.select_for_update().get(pk=course.pk)
+        if locked.active != bool(active):
+            locked.active = bool(active)
+            locked.save(update_fields=["active"])
+    return locked
 
 
 # --------------------------------------------------------------------------------------------- sessions

@@ -20,6 +20,7 @@ def training_counts() -> dict[str, int]:
     return {
         m.__name__: m.objects.count() for m in (Course, Session, Enrolment, Certificate, TrainingTarget, Notification)
     } | {
+        "courses offered": Course.objects.filter(active=True).count(),
         "enrolled": Enrolment.objects.filter(status="enrolled").count(),
         "attended": Enrolment.objects.filter(attended__isnull=False).count(),
         "assessed": Enrolment.objects.filter(passed__isnull=False).count(),

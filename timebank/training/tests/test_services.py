@@ -126,20 +126,58 @@ def test_sessions_only_at_sites_in_ones_area(make_session, other_site, other_tow
     assert make_session(actor=other_town_admin, site=other_site).site == other_site
 
 
-def test_courses_are_for_supervisors_and_town_admins(social_worker, town_admin, course):
-    with refused(NotAllowed, "not_allowed"):
+def test_courses_are_for_city_supervisors_only(social_worker, town_admin, supervisor, course):
+    for actor in (social_worker, town_admin):
+        with refused(NotAllowed, "not_allowed"):
+            services.course_create(actor=actor, track="domestic", title="家政", teaching_minutes=60, validity_months=6)
+    with refused(errors.BadCourse, "training.bad_course"):
+        services.course_create(actor=supervisor, track="domestic", title="家政", teaching_minutes=0, validity_months=6)
+    with refused(errors.BadCourse, "training.bad_course"):
         services.course_create(
-            actor=social_worker, track="domestic", title="家政", teaching_minutes=60, validity_months=6
+            actor=supervisor, track="elderly", title=course.title, teaching_minutes=60, validity_months=6
         )
     with refused(errors.BadCourse, "training.bad_course"):
-        services.course_create(actor=town_admin, track="domestic", title="家政", teaching_minutes=0, validity_months=6)
+        services.course_create(actor=supervisor, track="domestic", title="家" * 121, teaching_minutes=60, validity_months=6)
+    for months in (0, 121):
+        with refused(errors.BadCourse, "training.bad_course"):
+            services.course_create(
+                actor=supervisor, track="domestic", title="家政", teaching_minutes=60, validity_months=months
+            )
     with refused(errors.BadCourse, "training.bad_course"):
         services.course_create(
-            actor=town_admin, track="elderly", title=course.title, teaching_minutes=60, validity_months=6
+            actor=supervisor, track="domestic", title="家政", teaching_minutes=60, validity_months=6, pass_score=101
         )
     with refused(errors.BadTrack, "training.bad_track"):
-        services.course_create(actor=town_admin, track="cooking", title="烹饪", teaching_minutes=60, validity_months=6)
-    services.course_create(actor=town_admin, track="domestic", title="家政", teaching_minutes=60, validity_months=6)
+        services.course_create(actor=supervisor, track="cooking", title="烹饪", teaching_minutes=60, validity_months=6)
+    made = services.course_create(
+        actor=supervisor, track="domestic", title=" 家政 ", teaching_minutes=60, validity_months=6, pass_score=70
+    )
+    assert (made.title, made.pass_score, made.active, made.created_by) == ("家政", 70, True, supervisor)
+
+
+def test_a_course_no_longer_offered_gets_no_new_session_nor_people(
+    course, supervisor, town_admin, social_worker, make_session, trainees
+):
+    planned = make_session()
+    for actor in (town_admin, social_worker):
+        with refused(NotAllowed, "not_allowed"):
+            services.course_set_active(actor=actor, course=course, active=False)
+    assert services.course_set_active(actor=supervisor, course=course, active=False).active is False
+    course.refresh_from_db()
+    assert course.active is False
+    with refused(errors.CourseInactive, "training.course_inactive"):
+        make_session()
+    with refused(errors.CourseInactive, "training.course_inactive"):
+        services.enrolment_create(actor=social_worker, session=planned, resident=trainees[0])
+    planned.refresh_from_db()
+    assert planned.status == Session.Status.OPEN  # sessions already planned are not cancelled
+    # stopping it again changes nothing; offering it again opens sessions and joining
+    assert services.course_set_active(actor=supervisor, course=course, active=False).active is False
+    assert services.course_set_active(actor=supervisor, course=course, active=True).active is True
+    course.refresh_from_db()
+    assert make_session().course == course
+    services.enrolment_create(actor=social_worker, session=planned, resident=trainees[0])
+    assert Enrolment.objects.get(resident=trainees[0]).status == "enrolled"
 
 
 # --------------------------------------------------------------------------------------------- enrolment
