@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from timebank.common.selectors import policy_value
@@ -103,6 +103,14 @@ def sessions_visible_to(user: User) -> QuerySet[Session]:
 
 def courses_offered() -> QuerySet[Course]:
     return Course.objects.filter(active=True).order_by("track", "title")
+
+
+def course_catalogue(*, now: dt.datetime | None = None) -> QuerySet[Course]:
+    """Every course, offered or not, by track and title, each with ``coming``: its open sessions not yet
+    started (sessions a course keeps when it stops being offered)."""
+    moment = now or timezone.now()
+    coming = Count("sessions", filter=Q(sessions__status=Session.Status.OPEN, sessions__starts_at__gt=moment))
+    return Course.objects.annotate(coming=coming).order_by("track", "title")
 
 
 def open_sessions_near(

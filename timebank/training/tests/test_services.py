@@ -137,7 +137,9 @@ def test_courses_are_for_city_supervisors_only(social_worker, town_admin, superv
             actor=supervisor, track="elderly", title=course.title, teaching_minutes=60, validity_months=6
         )
     with refused(errors.BadCourse, "training.bad_course"):
-        services.course_create(actor=supervisor, track="domestic", title="家" * 121, teaching_minutes=60, validity_months=6)
+        services.course_create(
+            actor=supervisor, track="domestic", title="家" * 121, teaching_minutes=60, validity_months=6
+        )
     for months in (0, 121):
         with refused(errors.BadCourse, "training.bad_course"):
             services.course_create(

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from timebank.training import services
-from timebank.training.models import Enrolment, Session, TrainingTarget
+from timebank.training.models import Course, Enrolment, Session, TrainingTarget
 from timebank.training.tests.conftest import (  # noqa: F401 - fixtures
     course,
     login_for,
@@ -256,3 +256,131 @@ def test_targets_set_and_refused(client, town_admin, supervisor, social_worker, 
         client.post(url("targets"), {"year": year, "track": "elderly", "region": "city", "count": "1"}).status_code
         == 403
     )
+
+
+# --------------------------------------------------------------------------------------------- courses
+
+COURSE = {
+    "track": "domestic",
+    "title": "居家保洁与收纳",
+    "description": "清洁、收纳、安全用电",
+    "teaching_hours": "16.5",
+    "validity_months": "24",
+    "pass_score": "70",
+}
+
+
+def test_courses_list_new_course_after_a_confirmation(client, supervisor, course):
+    client.force_login(supervisor)
+    listing = client.get(url("courses"))
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert course.title in page and 'data-testid="courses-link"' in page
+    assert client.get(url("course_new")).status_code == 200
+    before = training_counts()
+    review = client.post(url("course_new"), COURSE | {"step": "review"})
+    assert review.status_code == 200 and 'data-testid="course-confirm"' in review.content.decode()
+    assert training_counts() == before  # the check writes nothing
+    back = client.post(url("course_new"), COURSE | {"change": "1"})
+    assert back.status_code == 200 and back.context["form"]["title"].value() == COURSE["title"]
+    assert training_counts() == before
+    done = client.post(url("course_new"), COURSE | {"step": "confirm"})
+    assert done.status_code == 302
+    made = Course.objects.get(title=COURSE["title"])
+    assert (made.track, made.teaching_minutes, made.validity_months, made.pass_score, made.active) == (
+        "domestic",
+        990,
+        24,
+        70,
+        True,
+    )
+    assert made.created_by == supervisor and made.description == COURSE["description"]
+    # the same title again is the service's refusal next to the title, at either step
+    for step in ("review", "confirm"):
+        before = training_counts()
+        again = client.post(url("course_new"), COURSE | {"step": step})
+        assert again.status_code == 400 and "training.bad_course" in codes(again.context["form"])
+        assert "title" in again.context["form"].errors
+        assert training_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("teaching_hours", "0", "training.bad_course"),
+        ("teaching_hours", "-2", "training.bad_course"),
+        ("validity_months", "0", "training.bad_course"),
+        ("validity_months", "121", "training.bad_course"),
+        ("pass_score", "101", "training.bad_course"),
+        ("pass_score", "-1", "training.bad_course"),
+        ("teaching_hours", "abc", "invalid"),
+        ("track", "cooking", "invalid_choice"),
+        ("title", "   ", "required"),
+    ],
+)
+@pytest.mark.parametrize("step", ["review", "confirm"])
+def test_a_bad_course_is_refused_next_to_its_field_and_nothing_written(client, supervisor, field, value, code, step):
+    client.force_login(supervisor)
+    before = training_counts()
+    bad = client.post(url("course_new"), COURSE | {field: value, "step": step})
+    assert bad.status_code == 400
+    form = bad.context["form"]
+    assert code in [e.code for e in form.errors.as_data()[field]]
+    assert 'data-testid="course-confirm"' not in bad.content.decode()
+    assert training_counts() == before
+    assert not Course.objects.filter(title=COURSE["title"]).exists()
+
+
+@pytest.mark.parametrize("who", ["town_admin", "social_worker", "volunteer", "partner_admin"])
+def test_only_city_supervisors_keep_the_course_catalogue(client, request, who, course, supervisor):
+    client.force_login(request.getfixturevalue(who))
+    before = training_counts()
+    assert client.get(url("courses")).status_code == 403
+    assert client.get(url("course_new")).status_code == 403
+    assert client.post(url("course_new"), COURSE | {"step": "confirm"}).status_code == 403
+    assert client.get(url("course_offer", course.pk)).status_code == 403
+    assert client.post(url("course_offer", course.pk), {"active": "0"}).status_code == 403
+    assert training_counts() == before
+    assert Course.objects.get(pk=course.pk).active
+    if who in ("town_admin", "social_worker"):  # staff pages without the catalogue link
+        assert 'data-testid="courses-link"' not in client.get(url("staff")).content.decode()
+
+
+def test_stop_offering_a_course_after_a_confirmation_then_offer_it_again(
+    client, supervisor, social_worker, course, session, site
+):
+    client.force_login(supervisor)
+    confirm = client.get(url("course_offer", course.pk))
+    assert confirm.status_code == 200 and 'data-testid="coming-sessions"' in confirm.content.decode()
+    assert Course.objects.get(pk=course.pk).active  # GET writes nothing
+    before = training_counts()
+    odd = client.post(url("course_offer", course.pk), {"active": "maybe"})
+    assert odd.status_code == 400 and training_counts() == before
+    assert client.post(url("course_offer", course.pk), {"active": "0"}).status_code == 302
+    assert not Course.objects.get(pk=course.pk).active
+    assert Session.objects.get(pk=session.pk).status == "open"  # planned sessions are not cancelled
+    listing = client.get(url("courses")).content.decode()
+    assert url("course_offer", course.pk) in listing
+    # a course no longer offered: not in the planning form, and a forged post is refused, nothing written
+    client.force_login(social_worker)
+    page = client.get(url("session_new"))
+    assert course.pk not in [c.pk for c in page.context["form"].fields["course"].queryset]
+    start = timezone.localtime() + dt.timedelta(days=3)
+    data = {
+        "idem": "web-test-inactive-course",
+        "course": course.pk,
+        "site": site.pk,
+        "trainer": "黄老师",
+        "capacity": "12",
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    before = training_counts()
+    assert client.post(url("session_new"), data).status_code == 400
+    assert training_counts() == before
+    # offered again: sessions can be planned
+    client.force_login(supervisor)
+    assert client.post(url("course_offer", course.pk), {"active": "1"}).status_code == 302
+    assert Course.objects.get(pk=course.pk).active
+    client.force_login(social_worker)
+    assert client.post(url("session_new"), data | {"idem": "web-test-active-again"}).status_code == 302

@@ -45,6 +45,26 @@ class CancelSessionForm(forms.Form):
     reason = forms.CharField(label=_("Why is it cancelled? (sent to everyone enrolled)"), max_length=200)
 
 
+class CourseForm(forms.Form):
+    """A new course. Hours are typed (half hours allowed) and stored as minutes; the rules are course_check's."""
+
+    track = forms.ChoiceField(label=_("Track"), choices=Track.choices)
+    title = forms.CharField(label=_("Title"), max_length=120)
+    description = forms.CharField(
+        label=_("What it teaches (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    teaching_hours = forms.DecimalField(
+        label=_("Teaching time (hours)"), max_digits=5, decimal_places=1, help_text=_("For example 40 or 1.5")
+    )
+    validity_months = forms.IntegerField(
+        label=_("Certificate valid for (months)"), help_text=_("From the day of the pass; 1 to 120")
+    )
+    pass_score = forms.IntegerField(label=_("Pass mark"), initial=60, help_text=_("Out of 100"))
+
+    def teaching_minutes(self) -> int:
+        return int(self.cleaned_data["teaching_hours"] * 60)
+
+
 class TargetForm(forms.Form):
     year = forms.IntegerField(label=_("Year"))
     track = forms.ChoiceField(label=_("Track"), choices=Track.choices)

@@ -18,4 +18,7 @@ urlpatterns = [
     path("staff/sessions/<int:pk>/results/", views.assessment, name="assessment"),
     path("staff/expiring/", views.expiring, name="expiring"),
     path("staff/targets/", views.targets, name="targets"),
+    path("staff/courses/", views.courses, name="courses"),
+    path("staff/courses/new/", views.course_new, name="course_new"),
+    path("staff/courses/<int:pk>/offer/", views.course_offer, name="course_offer"),
 ]

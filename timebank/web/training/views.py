@@ -6,7 +6,9 @@ with the place on the waiting list, and a warning about certificates that end so
 Staff (social workers and town administrators in their area, city supervisors everywhere): sessions in my
 area, planning one, a session's page (people enrolled and waiting, add a person, seats, cancel), the
 attendance sheet and the results, certificates that end soon in my area, and the year's targets per track
-and town with progress (town administrators and city supervisors set them).
+and town with progress (town administrators and city supervisors set them). City supervisors also keep the
+course catalogue: the list of courses, a new course, stopping or resuming a course's offer (each after a
+confirmation step; who may is ``training.services.may_manage_courses``, the services check it again).
 
 Each view checks its form, calls one service or selector and words the result; a service's refusal is shown
 next to the field it concerns with status 400, and nothing was written. Anything outside the reader's area
@@ -38,7 +40,7 @@ from timebank.training.models import Enrolment, Session
 from timebank.web.access import area_required, can_use
 from timebank.web.forms_support import add_domain_error
 
-from .forms import AddPersonForm, CancelSessionForm, CapacityForm, SessionForm, TargetForm
+from .forms import AddPersonForm, CancelSessionForm, CapacityForm, CourseForm, SessionForm, TargetForm
 
 ES = Enrolment.Status
 
@@ -156,6 +158,12 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapped
 
 
+def _render_staff(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
+    """``render`` for the staff pages: the sub-navigation shows "Courses" to those who keep the catalogue."""
+    context = {"courses_link": services.may_manage_courses(_user(request))} | context
+    return render(request, template, context, status=status)
+
+
 def _sites(user: User) -> QuerySet[Site]:
     sites = Site.objects.filter(active=True).select_related("region").order_by("region__path", "code")
     if user.is_superuser:
@@ -178,7 +186,7 @@ def staff(request: HttpRequest) -> HttpResponse:
         "past": list(sessions.filter(starts_at__lte=now).order_by("-starts_at", "pk")[:30]),
         "expiring_count": selectors.certificates_expiring_visible_to(user).count(),
     }
-    return render(request, "web/training/staff.html", context)
+    return _render_staff(request, "web/training/staff.html", context)
 
 
 @staff_required
@@ -205,7 +213,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The session is planned. Volunteers can now join it."))
                 return redirect("web:training:session", pk=session.pk)
         status = 400
-    return render(request, "web/training/session_new.html", {"nav": "new", "form": form}, status=status)
+    return _render_staff(request, "web/training/session_new.html", {"nav": "new", "form": form}, status=status)
 
 
 def _session(user: User, pk: int) -> Session:
@@ -230,7 +238,7 @@ def _session_page(request: HttpRequest, session: Session, *, status: int = 200, 
         "cancel_form": forms.get("cancel_form") or CancelSessionForm(),
         "sheet_error": forms.get("sheet_error"),
     }
-    return render(request, "web/training/session.html", context, status=status)
+    return _render_staff(request, "web/training/session.html", context, status=status)
 
 
 @staff_required
@@ -303,7 +311,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("web:training:session", pk=session.pk)
         status = 400
     context = {"nav": "sessions", "session": session, "form": form}
-    return render(request, "web/training/session_cancel.html", context, status=status)
+    return _render_staff(request, "web/training/session_cancel.html", context, status=status)
 
 
 def _posted_people(request: HttpRequest, prefix: str) -> dict[int, str]:
@@ -374,7 +382,7 @@ def expiring(request: HttpRequest) -> HttpResponse:
     certificates = list(selectors.certificates_expiring_visible_to(user)[:300])
     rows = [{"cert": c, "days": (c.valid_until - today).days} for c in certificates]
     context = {"nav": "expiring", "rows": rows, "warning_days": selectors.expiry_warning_days()}
-    return render(request, "web/training/expiring.html", context)
+    return _render_staff(request, "web/training/expiring.html", context)
 
 
 def _target_scope(user: User) -> tuple[list[Region], bool]:
@@ -426,4 +434,105 @@ def targets(request: HttpRequest) -> HttpResponse:
         "towns": list(town_rows.values()),
         "form": form if (towns or whole_city) else None,
     }
-    return render(request, "web/training/targets.html", context, status=status)
+    return _render_staff(request, "web/training/targets.html", context, status=status)
+
+
+# --------------------------------------------------------------------------------------------- courses
+
+
+def courses_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The course catalogue's pages: only those ``training.services.may_manage_courses`` lets in (403)."""
+
+    @staff_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not services.may_manage_courses(_user(request)):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+#: A refusal about the minutes is shown next to the hours that were typed.
+COURSE_FIELDS = {"teaching_minutes": "teaching_hours"}
+
+
+def _course_error(form: CourseForm, exc: DomainError) -> None:
+    exc.field = COURSE_FIELDS.get(exc.field or "", exc.field)
+    add_domain_error(form, exc)
+
+
+@courses_required
+def courses(request: HttpRequest) -> HttpResponse:
+    rows = [
+        {"course": c, "hours": f"{c.teaching_minutes / 60:g}", "coming": c.coming}  # type: ignore[attr-defined]
+        for c in selectors.course_catalogue()
+    ]
+    return _render_staff(request, "web/training/courses.html", {"nav": "courses", "rows": rows})
+
+
+@courses_required
+def course_new(request: HttpRequest) -> HttpResponse:
+    """Step 1: the form. Step 2 (``step=review``): the course's rules are checked and the new course is shown
+    to confirm. ``step=confirm``: ``course_create``; ``change``: back to the form with what was typed."""
+    user = _user(request)
+    if request.method != "POST":
+        return _render_staff(request, "web/training/course_new.html", {"nav": "courses", "form": CourseForm()})
+    form = CourseForm(request.POST)
+    step = request.POST.get("step", "")
+    if not form.is_valid() or step not in ("review", "confirm") or request.POST.get("change"):
+        status = 200 if request.POST.get("change") and form.is_valid() else 400
+        return _render_staff(request, "web/training/course_new.html", {"nav": "courses", "form": form}, status=status)
+    data = form.cleaned_data
+    facts = {
+        "actor": user,
+        "track": data["track"],
+        "title": data["title"],
+        "teaching_minutes": form.teaching_minutes(),
+        "validity_months": data["validity_months"],
+        "pass_score": data["pass_score"],
+    }
+    try:
+        if step == "review":
+            services.course_check(**facts)
+        else:
+            course = services.course_create(**facts, description=data["description"])
+    except DomainError as exc:
+        _course_error(form, exc)
+        return _render_staff(request, "web/training/course_new.html", {"nav": "courses", "form": form}, status=400)
+    if step == "review":
+        context = {
+            "nav": "courses",
+            "form": form,
+            "track_label": dict(form.fields["track"].choices)[data["track"]],  # type: ignore[attr-defined]
+            "hours": f"{data['teaching_hours']:g}",
+        }
+        return _render_staff(request, "web/training/course_confirm.html", context)
+    messages.success(
+        request, _("The course “%(title)s” is added. Sessions of it can now be planned.") % {"title": course.title}
+    )
+    return redirect("web:training:courses")
+
+
+@courses_required
+def course_offer(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what stopping (or resuming) the course's offer means; POST ``active=0|1``: ``course_set_active``."""
+    course = get_object_or_404(selectors.course_catalogue(), pk=pk)
+    context: dict[str, Any] = {"nav": "courses", "course": course, "coming": course.coming, "error": None}  # type: ignore[attr-defined]
+    if request.method == "POST":
+        wanted = request.POST.get("active")
+        if wanted not in ("0", "1"):
+            context["error"] = _("Please use the buttons of this page.")
+            return _render_staff(request, "web/training/course_offer.html", context, status=400)
+        try:
+            services.course_set_active(actor=_user(request), course=course, active=wanted == "1")
+        except DomainError as exc:
+            context["error"] = exc.text
+            return _render_staff(request, "web/training/course_offer.html", context, status=400)
+        if wanted == "1":
+            text = _("“%(title)s” is offered again: sessions of it can be planned.")
+        else:
+            text = _("“%(title)s” is no longer offered: no new session can be planned and nobody new can join.")
+        messages.success(request, text % {"title": course.title})
+        return redirect("web:training:courses")
+    return _render_staff(request, "web/training/course_offer.html", context)
