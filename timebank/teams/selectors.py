@@ -171,6 +171,12 @@ def event_ids_signed_up(resident: Resident) -> set[int]:
     )
 
 
+def live_event_signups_of(resident: Resident) -> dict[int, EventSignup]:
+    """The resident's live sign-ups, by event id."""
+    rows = EventSignup.objects.filter(resident=resident, withdrawn_at__isnull=True)
+    return {s.event_id: s for s in rows}
+
+
 def festival_coefficient(festival: str, *, on: dt.date) -> Decimal:
     """The bonus coefficient for ``festival`` in force on ``on`` (policy ``teams.festival_coefficients``)."""
     if not festival:
@@ -209,6 +215,7 @@ def judge_candidates() -> QuerySet[User]:
     return (
         User.objects.filter(is_active=True, staff_roles__active=True)
         .distinct()
+        .prefetch_related("staff_roles__region")
         .order_by("last_name", "first_name", "username")
     )
 

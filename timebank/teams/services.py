@@ -272,10 +272,12 @@ def project_log_add(*, actor: User, project: Project, day: dt.date, text: str, p
 # --------------------------------------------------------------------------------------------- competitions
 
 
-@transaction.atomic
-def competition_create(
-    *, actor: User, title: str, year: int, criteria: Sequence[str], judges: Sequence[User]
-) -> Competition:
+def competition_check(*, actor: User, title: str, year: int, criteria: Sequence[str]) -> tuple[str, list[str]]:
+    """Check a new competition without writing anything; return the cleaned title and criteria.
+
+    The actor runs competitions; at least one criterion, each named once (at most 64 characters); a
+    year from 2000 to 2100; no other competition of the same title and year.
+    """
     if not may_run_competitions(actor):
         raise errors.NotSupervisor()
     names = [c.strip() for c in criteria]
@@ -285,6 +287,15 @@ def competition_create(
     _count(year, field="year", low=2000, high=2100)
     if Competition.objects.filter(title=text, year=year).exists():
         raise errors.BadName(field="title", max=96)
+    return text, names
+
+
+@transaction.atomic
+def competition_create(
+    *, actor: User, title: str, year: int, criteria: Sequence[str], judges: Sequence[User]
+) -> Competition:
+    """Open a competition (:func:`competition_check` first); judges are named now."""
+    text, names = competition_check(actor=actor, title=title, year=year, criteria=criteria)
     competition = Competition.objects.create(title=text, year=year, criteria=names, created_by=actor)
     competition.judges.set(judges)
     return competition
@@ -582,6 +593,7 @@ def event_sheet_submit(*, actor: User, event: GroupEvent, rows: Sequence[SheetRo
 __all__ = [
     "SheetLine",
     "SheetRow",
+    "competition_check",
     "competition_close",
     "competition_create",
     "event_batch_key",

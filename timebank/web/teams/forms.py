@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from timebank.people.models import Resident
+from timebank.people.models import Resident, User
 from timebank.teams.models import GroupEvent, Project, TeamMember
 from timebank.teams.services import SheetRow
 
@@ -189,3 +189,44 @@ class ScoreForm(forms.Form):
             {"nomination": n, "cells": [self[name] for nom, _c, name in self.cells if nom.pk == n.pk]}
             for n in nominations
         ]
+
+
+def _judge_label(user: User) -> str:
+    """The name, then the staff roles and areas (to tell two people of the same name apart)."""
+    roles = "、".join(f"{r.get_role_display()} {r.region.name}" for r in user.staff_roles.all() if r.active)
+    return f"{user.get_full_name() or user.username} · {roles}" if roles else user.get_full_name() or user.username
+
+
+class CompetitionForm(forms.Form):
+    """A new competition: title, year, criteria (one a line) and judges (staff accounts, ticked)."""
+
+    title = forms.CharField(label=_("Name of the competition"), max_length=96)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    criteria = forms.CharField(
+        label=_("Criteria (one a line)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("For example: 成效, 创新, 可持续"),
+    )
+    judges = forms.ModelMultipleChoiceField(
+        label=_("Judges"), queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, judges: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["judges"].queryset = judges  # type: ignore[attr-defined]
+        self.fields["judges"].label_from_instance = _judge_label  # type: ignore[attr-defined]
+        if not self.is_bound:
+            self.initial.setdefault("year", timezone.localdate().year)
+
+    def clean_criteria(self) -> list[str]:
+        return [line.strip() for line in str(self.cleaned_data["criteria"]).splitlines() if line.strip()]
+
+
+class NominationForm(forms.Form):
+    project = forms.ModelChoiceField(label=_("Project to nominate"), queryset=Project.objects.none())
+
+    def __init__(self, *args: Any, projects: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects  # type: ignore[attr-defined]
+        self.fields["project"].label_from_instance = lambda p: f"{p.title} · {p.team.name}"  # type: ignore[attr-defined]

@@ -18,4 +18,8 @@ urlpatterns = [
     path("events/<int:pk>/sheet/", views.sheet, name="sheet"),
     path("competitions/", views.competitions, name="competitions"),
     path("competitions/<int:pk>/", views.competition, name="competition"),
+    path("competitions/new/", views.competition_new, name="competition_new"),
+    path("competitions/<int:pk>/nominate/", views.nominate, name="nominate"),
+    path("competitions/<int:pk>/close/", views.competition_close, name="competition_close"),
+    path("signups/<int:pk>/cancel/", views.event_cancel, name="event_cancel"),
 ]

@@ -23,11 +23,21 @@ from timebank.ledger.selectors import hours
 from timebank.people.models import User
 from timebank.teams import selectors as sel
 from timebank.teams import services
-from timebank.teams.models import Competition, GroupEvent, Project, Team, TeamMember
+from timebank.teams.models import Competition, EventSignup, GroupEvent, Project, Team, TeamMember
 from timebank.web.forms_support import add_domain_error
 from timebank.web.volunteer.views import when_words
 
-from .forms import EventForm, LogForm, PhoneForm, ProjectForm, ProjectStatusForm, ScoreForm, SheetForm
+from .forms import (
+    CompetitionForm,
+    EventForm,
+    LogForm,
+    NominationForm,
+    PhoneForm,
+    ProjectForm,
+    ProjectStatusForm,
+    ScoreForm,
+    SheetForm,
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -51,14 +61,20 @@ def index(request: HttpRequest) -> HttpResponse:
         "managed": list(sel.teams_managed_by(user).order_by("name")[:200]),
         "visible": list(sel.teams_visible_to(user).order_by("organisation__name", "name")[:200]),
         "judging": list(sel.competitions_judged_by(user)),
-        "competitions": Competition.objects.exists(),
+        "competitions": Competition.objects.exists() or sel.may_run_competitions(user),
     }
     if me is not None:
-        joined_events = sel.event_ids_signed_up(me)
+        joined_events = sel.live_event_signups_of(me)
         joined_projects = sel.project_ids_signed_up(me)
+        now = timezone.now()
         context["events"] = [
-            {"event": e, "when": when_words(e.starts_at, e.ends_at), "joined": e.pk in joined_events}
-            for e in sel.upcoming_events()[:30]
+            {
+                "event": e,
+                "when": when_words(e.starts_at, e.ends_at),
+                "joined": e.pk in joined_events,
+                "cancel": joined_events.get(e.pk) if e.starts_at > now else None,
+            }
+            for e in sel.upcoming_events(now=now)[:30]
         ]
         context["projects"] = [
             {"project": p, "joined": p.pk in joined_projects} for p in sel.recruiting_projects()[:30]
@@ -110,6 +126,27 @@ def project_join(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services.project_signup_add(actor=user, project=project, resident=me),
         _("You joined the project %(title)s.") % {"title": project.title},
     )
+
+
+@login_required
+def event_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the confirmation step. POST with confirm: withdraw the sign-up (the service checks the rules)."""
+    signup = get_object_or_404(EventSignup.objects.select_related("event__team", "event__site", "resident"), pk=pk)
+    event = signup.event
+    assert event.team is not None
+    user = _user(request)
+    if signup.resident_id != user.resident_id and not sel.can_manage_team(user, event.team):
+        raise PermissionDenied
+    context: dict[str, Any] = {"signup": signup, "event": event, "when": when_words(event.starts_at, event.ends_at)}
+    if request.method == "POST" and request.POST.get("confirm"):
+        try:
+            services.event_signup_withdraw(actor=user, signup=signup)
+        except DomainError as exc:
+            context["refusal"] = exc.text
+            return render(request, "web/teams/event_cancel.html", context, status=exc.status)
+        messages.success(request, _("Your sign-up for %(title)s is cancelled.") % {"title": event.title})
+        return redirect("web:teams:index")
+    return render(request, "web/teams/event_cancel.html", context)
 
 
 # --------------------------------------------------------------------------------------------- team
@@ -377,26 +414,113 @@ def competitions(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/teams/competitions.html",
-        {"competitions": rows, "judging": set(sel.competitions_judged_by(_user(request)).values_list("pk", flat=True))},
+        {
+            "competitions": rows,
+            "judging": set(sel.competitions_judged_by(_user(request)).values_list("pk", flat=True)),
+            "may_create": sel.may_run_competitions(_user(request)),
+        },
     )
+
+
+def _posted_values(request: HttpRequest) -> list[tuple[str, str]]:
+    """What was typed, for the confirmation step's hidden inputs."""
+    skip = {"csrfmiddlewaretoken", "step", "change"}
+    return [(key, value) for key, values in request.POST.lists() if key not in skip for value in values]
+
+
+@login_required
+def competition_new(request: HttpRequest) -> HttpResponse:
+    """The form; ``step=review``: check and show what will be created; ``step=confirm``: create it."""
+    user = _user(request)
+    if not sel.may_run_competitions(user):
+        raise PermissionDenied
+    form = CompetitionForm(request.POST or None, judges=sel.judge_candidates())
+    context: dict[str, Any] = {"form": form}
+    step = request.POST.get("step", "")
+    if request.method != "POST":
+        return render(request, "web/teams/competition_new.html", context)
+    if not form.is_valid() or step not in ("review", "confirm") or request.POST.get("change"):
+        status = 200 if request.POST.get("change") and form.is_valid() else 400
+        return render(request, "web/teams/competition_new.html", context, status=status)
+    data = form.cleaned_data
+    if step == "review":
+        try:
+            services.competition_check(actor=user, title=data["title"], year=data["year"], criteria=data["criteria"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            return render(request, "web/teams/competition_new.html", context, status=exc.status)
+        context["hidden"] = _posted_values(request)
+        return render(request, "web/teams/competition_confirm.html", context)
+    try:
+        item = services.competition_create(
+            actor=user, title=data["title"], year=data["year"], criteria=data["criteria"], judges=list(data["judges"])
+        )
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return render(request, "web/teams/competition_new.html", context, status=exc.status)
+    messages.success(request, _("The competition %(title)s is open for nominations.") % {"title": item.title})
+    return redirect("web:teams:competition", pk=item.pk)
+
+
+@login_required
+@require_POST
+def nominate(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(Competition, pk=pk)
+    user = _user(request)
+    projects = sel.projects_nominable_by(user, item)
+    if not projects.exists():  # nothing this user may put forward
+        raise PermissionDenied
+    form = NominationForm(request.POST, projects=projects)
+    if form.is_valid():
+        try:
+            services.nomination_add(actor=user, competition=item, project=form.cleaned_data["project"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            return _competition_page(request, item, status=exc.status, nominate_form=form)
+        messages.success(request, _("%(title)s is nominated.") % {"title": form.cleaned_data["project"].title})
+        return redirect("web:teams:competition", pk=item.pk)
+    return _competition_page(request, item, status=400, nominate_form=form)
+
+
+@login_required
+def competition_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the confirmation step. POST with confirm: close it; the results are listed on its page."""
+    item = get_object_or_404(Competition, pk=pk)
+    user = _user(request)
+    if not sel.may_close_competition(user, item):
+        raise PermissionDenied
+    context: dict[str, Any] = {"competition": item, "nominations": item.nominations.count()}
+    if request.method == "POST" and request.POST.get("confirm"):
+        try:
+            services.competition_close(actor=user, competition=item)
+        except DomainError as exc:
+            context["refusal"] = exc.text
+            return render(request, "web/teams/competition_close.html", context, status=exc.status)
+        messages.success(request, _("The competition is closed. The results are listed below."))
+        return redirect("web:teams:competition", pk=item.pk)
+    return render(request, "web/teams/competition_close.html", context)
 
 
 @login_required
 def competition(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(Competition, pk=pk)
+    return _competition_page(request, get_object_or_404(Competition, pk=pk))
+
+
+def _competition_page(
+    request: HttpRequest, item: Competition, *, status: int = 200, nominate_form: NominationForm | None = None
+) -> HttpResponse:
     user = _user(request)
     judge = sel.is_judge(user, item) and item.status == Competition.Status.OPEN
     nominations = list(item.nominations.select_related("project__team").order_by("project__title"))
     form = None
-    status = 200
     if judge:
         form = ScoreForm(
-            request.POST or None,
+            (request.POST or None) if nominate_form is None else None,
             nominations=nominations,
             criteria=list(item.criteria),
             given=sel.judge_scores(item, user),
         )
-        if request.method == "POST":
+        if request.method == "POST" and nominate_form is None:
             if form.is_valid():
                 given = [
                     (n, c, form.cleaned_data[name])
@@ -413,13 +537,19 @@ def competition(request: HttpRequest, pk: int) -> HttpResponse:
                     return redirect("web:teams:competition", pk=item.pk)
             else:
                 status = 400
-    elif request.method == "POST":
+    elif request.method == "POST" and nominate_form is None:
         raise PermissionDenied
+    is_open = item.status == Competition.Status.OPEN
+    nominable = sel.projects_nominable_by(user, item) if is_open else None
+    if nominate_form is None and nominable is not None and nominable.exists():
+        nominate_form = NominationForm(projects=nominable)
     context = {
         "competition": item,
         "nominations": nominations,
         "form": form,
         "table": form.table(nominations) if form is not None else [],
         "results": sel.competition_results(item) if item.status == Competition.Status.CLOSED else None,
+        "nominate_form": nominate_form if is_open else None,
+        "may_close": is_open and sel.may_close_competition(user, item),
     }
     return render(request, "web/teams/competition.html", context, status=status)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,7 +16,16 @@ from timebank.ledger.selectors import group_balance
 from timebank.people.services import login_create
 from timebank.people.tests.factories import next_seq
 from timebank.teams import services
-from timebank.teams.models import EventSheet, EventSignup, GroupEvent, ProjectLog, Score, TeamMember
+from timebank.teams.models import (
+    Competition,
+    EventSheet,
+    EventSignup,
+    GroupEvent,
+    Nomination,
+    ProjectLog,
+    Score,
+    TeamMember,
+)
 from timebank.teams.tests.conftest import (  # noqa: F401 - fixtures
     join,
     leader,
@@ -306,3 +316,225 @@ def test_judge_of_the_same_team_is_refused(client, team, org_admin, supervisor, 
     client.force_login(leader_user)
     response = client.post(url("competition", comp.pk), {f"s_{nom.pk}_0": "100"})
     assert response.status_code == 403 and Score.objects.count() == 0
+
+
+# --------------------------------------------------------------------------------------------- running competitions
+
+
+def comp_counts() -> tuple[int, ...]:
+    return (
+        Competition.objects.count(),
+        Competition.objects.filter(status="closed").count(),
+        Nomination.objects.count(),
+        Competition.judges.through.objects.count(),
+    )
+
+
+def comp_data(judges, **extra):
+    return {
+        "title": "2027年志愿服务项目大赛",
+        "year": "2027",
+        "criteria": "成效\n创新\n",
+        "judges": [j.pk for j in judges],
+    } | extra
+
+
+@pytest.mark.parametrize("who", ["supervisor", "org_admin"])
+def test_competition_created_with_a_confirmation_step(client, request, who, make_staff, town):
+    actor = request.getfixturevalue(who)
+    judge = make_staff("town_admin", region=town, name="评委乙")
+    client.force_login(actor)
+    assert url("competition_new") in client.get(url("competitions")).content.decode()
+    page = client.get(url("competition_new"))
+    assert page.status_code == 200 and "评委乙" in page.content.decode()
+    review = client.post(url("competition_new"), comp_data([judge], step="review"))
+    body = review.content.decode()
+    assert review.status_code == 200 and 'data-testid="competition-confirm"' in body and "成效、创新" in body
+    assert comp_counts() == (0, 0, 0, 0)  # the confirmation step writes nothing
+    done = client.post(url("competition_new"), comp_data([judge], step="confirm"))
+    comp = Competition.objects.get()
+    assert done.status_code == 302 and done["Location"] == url("competition", comp.pk)
+    assert comp.criteria == ["成效", "创新"] and list(comp.judges.all()) == [judge] and comp.created_by == actor
+
+
+def test_competition_creation_refused_to_others(client, vol, town_admin, leader_user, make_staff, town):
+    judge = make_staff("town_admin", region=town)
+    for user in (vol.user, town_admin, leader_user):
+        client.force_login(user)
+        assert client.get(url("competition_new")).status_code == 403
+        assert client.post(url("competition_new"), comp_data([judge], step="confirm")).status_code == 403
+        assert url("competition_new") not in client.get(url("competitions")).content.decode()
+    assert comp_counts() == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [
+        ({"criteria": " \n "}, 400),
+        ({"criteria": "成效\n成效"}, 400),
+        ({"year": "1999"}, 400),
+        ({"title": ""}, 400),
+        ({"judges": ["999999"]}, 400),
+        ({"step": "other"}, 400),
+    ],
+    ids=["no-criteria", "criterion-twice", "bad-year", "no-title", "unknown-judge", "bad-step"],
+)
+def test_competition_bad_input_writes_nothing(client, supervisor, make_staff, town, extra, status):
+    judge = make_staff("town_admin", region=town)
+    client.force_login(supervisor)
+    before = comp_counts()
+    for step in ("review", "confirm"):
+        response = client.post(url("competition_new"), comp_data([judge], step=step) | extra)
+        assert response.status_code == status
+    assert comp_counts() == before
+
+
+def test_competition_same_title_and_year_twice(client, supervisor, make_staff, town):
+    judge = make_staff("town_admin", region=town)
+    client.force_login(supervisor)
+    assert client.post(url("competition_new"), comp_data([judge], step="confirm")).status_code == 302
+    before = comp_counts()
+    again = client.post(url("competition_new"), comp_data([judge], step="confirm"))
+    assert again.status_code == 400 and comp_counts() == before
+
+
+@pytest.fixture
+def open_comp(supervisor, make_staff, town):
+    judge = make_staff("town_admin", region=town, name="评委丙")
+    return services.competition_create(actor=supervisor, title="项目大赛", year=2027, criteria=["成效"], judges=[judge])
+
+
+def test_leader_nominates_their_own_project(client, open_comp, team, leader_user, org_admin):
+    mine = services.project_create(actor=leader_user, team=team, title="守护桑榆")
+    client.force_login(leader_user)
+    page = client.get(url("competition", open_comp.pk)).content.decode()
+    assert 'data-testid="nominate-form"' in page and "守护桑榆" in page
+    done = client.post(url("nominate", open_comp.pk), {"project": mine.pk})
+    assert done.status_code == 302 and Nomination.objects.filter(competition=open_comp, project=mine).count() == 1
+    before = comp_counts()
+    twice = client.post(url("nominate", open_comp.pk), {"project": mine.pk})  # no longer a choice
+    assert twice.status_code in (400, 403) and comp_counts() == before
+
+
+def test_nomination_refused_and_bad_input(
+    client, open_comp, team, leader_user, vol, town_admin, youth_league, supervisor, make_staff, town, volunteer
+):
+    mine = services.project_create(actor=leader_user, team=team, title="守护桑榆")
+    other_leader = volunteer(phone=f"138{next_seq():08d}")
+    league = make_staff("partner_admin", region=town, name="团委干部")
+    services.organisation_staff_add(actor=supervisor, organisation=youth_league, user=league)
+    other_team = services.team_create(
+        actor=league, organisation=youth_league, name="青年志愿者队", level="town", region=town, leader=other_leader
+    )
+    theirs = services.project_create(actor=league, team=other_team, title="买菜帮帮忙")
+    before = comp_counts()
+    for user in (vol.user, town_admin):  # manage no team and run no competition
+        client.force_login(user)
+        assert 'data-testid="nominate-form"' not in client.get(url("competition", open_comp.pk)).content.decode()
+        assert client.post(url("nominate", open_comp.pk), {"project": mine.pk}).status_code == 403
+    client.force_login(leader_user)
+    assert client.post(url("nominate", open_comp.pk), {"project": theirs.pk}).status_code == 400  # another team's
+    assert client.post(url("nominate", open_comp.pk), {"project": "x"}).status_code == 400
+    assert client.post(url("nominate", open_comp.pk), {}).status_code == 400
+    assert comp_counts() == before
+    services.competition_close(actor=supervisor, competition=open_comp)
+    before = comp_counts()
+    closed = client.post(url("nominate", open_comp.pk), {"project": mine.pk})
+    assert closed.status_code == 409 and comp_counts() == before
+
+
+def test_competition_closed_with_a_confirmation_step_then_results(client, open_comp, team, org_admin, supervisor):
+    project = services.project_create(actor=org_admin, team=team, title="守护桑榆")
+    nom = services.nomination_add(actor=org_admin, competition=open_comp, project=project)
+    judge = open_comp.judges.get()
+    services.score_set(judge=judge, nomination=nom, criterion="成效", points=88)
+    client.force_login(supervisor)
+    page = client.get(url("competition", open_comp.pk)).content.decode()
+    assert url("competition_close", open_comp.pk) in page
+    confirm = client.get(url("competition_close", open_comp.pk))
+    assert confirm.status_code == 200 and 'data-testid="close-confirm"' in confirm.content.decode()
+    assert client.post(url("competition_close", open_comp.pk), {}).status_code == 200  # no confirm: nothing
+    open_comp.refresh_from_db()
+    assert open_comp.status == "open"
+    done = client.post(url("competition_close", open_comp.pk), {"confirm": "1"}, follow=True)
+    open_comp.refresh_from_db()
+    body = done.content.decode()
+    assert open_comp.status == "closed" and 'data-testid="results"' in body and "88.00" in body
+    assert "close-link" not in body and "nominate-form" not in body
+    again = client.post(url("competition_close", open_comp.pk), {"confirm": "1"})
+    assert again.status_code == 409
+
+
+def test_competition_close_refused_to_others(client, open_comp, org_admin, town_admin, leader_user, vol):
+    judge = open_comp.judges.get()
+    for user in (org_admin, town_admin, leader_user, vol.user, judge):  # not the creator, not a city supervisor
+        client.force_login(user)
+        assert "close-link" not in client.get(url("competition", open_comp.pk)).content.decode()
+        assert client.get(url("competition_close", open_comp.pk)).status_code == 403
+        assert client.post(url("competition_close", open_comp.pk), {"confirm": "1"}).status_code == 403
+    open_comp.refresh_from_db()
+    assert open_comp.status == "open" and open_comp.closed_at is None
+
+
+def test_partner_staff_closes_the_competition_they_created(client, org_admin, make_staff, town):
+    judge = make_staff("town_admin", region=town)
+    comp = services.competition_create(
+        actor=org_admin, title="红会项目赛", year=2027, criteria=["成效"], judges=[judge]
+    )
+    client.force_login(org_admin)
+    assert client.post(url("competition_close", comp.pk), {"confirm": "1"}).status_code == 302
+    comp.refresh_from_db()
+    assert comp.status == "closed"
+
+
+# --------------------------------------------------------------------------------------------- cancelling a sign-up
+
+
+def live() -> int:
+    return EventSignup.objects.filter(withdrawn_at__isnull=True).count()
+
+
+def test_volunteer_cancels_their_sign_up_with_confirmation(client, vol, soon_event):
+    signup = services.event_signup_add(actor=vol.user, event=soon_event, resident=vol)
+    client.force_login(vol.user)
+    index = client.get(url("index")).content.decode()
+    assert url("event_cancel", signup.pk) in index
+    confirm = client.get(url("event_cancel", signup.pk))
+    assert confirm.status_code == 200 and 'data-testid="cancel-confirm"' in confirm.content.decode() and live() == 1
+    assert client.post(url("event_cancel", signup.pk), {}).status_code == 200 and live() == 1  # no confirm
+    done = client.post(url("event_cancel", signup.pk), {"confirm": "1"})
+    assert done.status_code == 302 and live() == 0 and EventSignup.objects.count() == 1  # the row is kept
+    assert url("event_cancel", signup.pk) not in client.get(url("index")).content.decode()
+    again = client.post(url("event_cancel", signup.pk), {"confirm": "1"})
+    assert again.status_code == 409 and EventSignup.objects.get().withdrawn_at is not None
+
+
+def test_cancel_refused_for_someone_else(client, vol, soon_event, volunteer, town_admin, leader_user):
+    signup = services.event_signup_add(actor=vol.user, event=soon_event, resident=vol)
+    other = volunteer(phone=f"138{next_seq():08d}")
+    other.user = login_create(actor=None, resident=other, password="Tb-test-pass-2026")
+    for user in (other.user, town_admin):
+        client.force_login(user)
+        assert client.get(url("event_cancel", signup.pk)).status_code == 403
+        assert client.post(url("event_cancel", signup.pk), {"confirm": "1"}).status_code == 403
+    assert live() == 1
+    client.force_login(leader_user)  # the team's leader may
+    assert client.post(url("event_cancel", signup.pk), {"confirm": "1"}).status_code == 302 and live() == 0
+
+
+def test_cancel_refused_once_the_event_started(client, vol, soon_event):
+    signup = services.event_signup_add(actor=vol.user, event=soon_event, resident=vol)
+    client.force_login(vol.user)
+    with time_machine.travel(soon_event.starts_at + dt.timedelta(minutes=5), tick=False):
+        assert url("event_cancel", signup.pk) not in client.get(url("index")).content.decode()
+        response = client.post(url("event_cancel", signup.pk), {"confirm": "1"})
+    assert response.status_code == 409 and "refusal" in response.content.decode() and live() == 1
+
+
+def test_cancel_refused_once_the_sheet_is_posted(client, leader_user, past_event, signed):
+    client.force_login(leader_user)
+    client.post(url("sheet", past_event.pk), sheet_data(past_event, signed, step="confirm"))
+    signup = EventSignup.objects.filter(event=past_event).first()
+    before = counts()
+    response = client.post(url("event_cancel", signup.pk), {"confirm": "1"})
+    assert response.status_code == 409 and counts() == before and live() == 2
