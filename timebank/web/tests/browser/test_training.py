@@ -118,3 +118,46 @@ def test_attendance_sheet_then_results_for_a_session_just_held(new_page):
     page.locator(".notice.good").wait_for()
     assert "✔" in page.get_by_test_id("enrolled-row").first.inner_text()
     check_page(page, "training-staff-results")
+
+
+@pytest.mark.parametrize(("size", "elder"), MODES, ids=MODE_IDS)
+def test_supervisor_adds_a_course_after_confirming_then_stops_offering_it(new_page, size, elder):
+    page = new_page(size, elder=elder)
+    login(page, "supervisor")
+    page.goto("/training/staff/")
+    page.get_by_test_id("courses-link").click()
+    page.wait_for_url("**/training/staff/courses/")
+    assert page.get_by_test_id("course-row").count() >= 8  # the demo's catalogue
+    check_page(page, "training-courses", elder=elder)
+    page.get_by_test_id("new-course").click()
+    page.wait_for_url("**/training/staff/courses/new/")
+    form = page.get_by_test_id("course-form")
+    title = f"老年人防跌倒照护（{'长辈版' if elder else '手机'}）"
+    form.locator("select[name=track]").select_option("elderly")
+    form.locator("input[name=title]").fill(title)
+    form.locator("textarea[name=description]").fill("居家环境评估、起身与行走辅助")
+    form.locator("input[name=teaching_hours]").fill("0")  # refused by the service, next to the field
+    form.locator("input[name=validity_months]").fill("24")
+    page.get_by_test_id("course-review").click()
+    page.locator("[data-field=teaching_hours] .error").wait_for()
+    check_page(page, "training-course-new-bad-hours", elder=elder)
+    page.get_by_test_id("course-form").locator("input[name=teaching_hours]").fill("12")
+    page.get_by_test_id("course-review").click()
+    page.get_by_test_id("course-confirm").wait_for()
+    check_page(page, "training-course-confirm", elder=elder)
+    page.get_by_test_id("course-confirm-yes").click()
+    page.wait_for_url("**/training/staff/courses/")
+    row = page.get_by_test_id("course-row").filter(has_text=title)
+    assert row.count() == 1
+    row.get_by_test_id("offer-toggle").click()
+    page.wait_for_url(re.compile(r".*/training/staff/courses/\d+/offer/$"))
+    check_page(page, "training-course-stop-confirm", elder=elder)
+    page.get_by_test_id("offer-yes").click()
+    page.wait_for_url("**/training/staff/courses/")
+    row = page.get_by_test_id("course-row").filter(has_text=title)
+    assert row.locator(".status-voided").count() == 1  # "not offered"
+    assert page.locator(".notice.good").is_visible()
+    check_page(page, "training-courses-stopped", elder=elder)
+    page.goto("/training/staff/sessions/new/")
+    options = page.locator("select[name=course] option").all_inner_texts()
+    assert len(options) >= 2 and not any(title in o for o in options)  # no session of it can be planned
