@@ -29,6 +29,7 @@ from .ledger import router as ledger_router
 from .needs import router as needs_router
 from .people import router as people_router
 from .reports import router as reports_router
+from .rewards import router as rewards_router
 from .schemas import MeOut
 from .training import router as training_router
 
@@ -161,3 +162,4 @@ api.add_router("/training", training_router)
 api.add_router("/reports", reports_router)
 api.add_router("/exchange", exchange_router)
 api.add_router("/service-certificates", certificates_router)
+api.add_router("/rewards", rewards_router)
