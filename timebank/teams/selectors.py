@@ -211,9 +211,10 @@ def projects_nominable_by(user: User, competition: Competition) -> QuerySet[Proj
 
 
 def judge_candidates() -> QuerySet[User]:
-    """Staff accounts that may be named as judges: anyone with an active staff role."""
+    """Accounts that may be named as judges: active city supervisors, town admins and partner organisation staff."""
+    roles = [StaffRole.Role.CITY_SUPERVISOR, StaffRole.Role.TOWN_ADMIN, StaffRole.Role.PARTNER_ADMIN]
     return (
-        User.objects.filter(is_active=True, staff_roles__active=True)
+        User.objects.filter(is_active=True, staff_roles__active=True, staff_roles__role__in=roles)
         .distinct()
         .prefetch_related("staff_roles__region")
         .order_by("last_name", "first_name", "username")

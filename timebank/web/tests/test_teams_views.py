@@ -351,6 +351,9 @@ def test_competition_created_with_a_confirmation_step(client, request, who, make
     body = review.content.decode()
     assert review.status_code == 200 and 'data-testid="competition-confirm"' in body and "成效、创新" in body
     assert comp_counts() == (0, 0, 0, 0)  # the confirmation step writes nothing
+    change = client.post(url("competition_new"), comp_data([judge], change="1"))  # "No, change it"
+    assert change.status_code == 200 and 'data-testid="competition-form"' in change.content.decode()
+    assert "2027年志愿服务项目大赛" in change.content.decode() and comp_counts() == (0, 0, 0, 0)
     done = client.post(url("competition_new"), comp_data([judge], step="confirm"))
     comp = Competition.objects.get()
     assert done.status_code == 302 and done["Location"] == url("competition", comp.pk)

@@ -84,3 +84,54 @@ def test_judge_scores_and_results_are_listed(new_page):
     page.locator("[data-testid=results]").wait_for()
     assert page.locator("[data-testid=result]").count() >= 2
     check_page(page, "teams-results")
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["standard", "elder"])
+def test_competition_run_and_a_sign_up_cancelled(new_page, elder):
+    """A city supervisor opens a competition (confirmation), nominates a project, closes it (confirmation) and
+    sees the results; a volunteer cancels a sign-up (confirmation)."""
+    page = new_page(DESKTOP, elder=elder)
+    login(page, "supervisor")
+    page.goto("/teams/competitions/")
+    page.locator("[data-testid=competition-new]").click()
+    page.locator("[data-testid=competition-form]").wait_for()
+    page.fill("input[name=title]", f"浏览器测试项目大赛{'长辈版' if elder else ''}")
+    page.fill("input[name=year]", "2028")
+    page.fill("textarea[name=criteria]", "成效\n创新")
+    page.locator("[data-testid=judges] input[type=checkbox]").first.check()
+    check_page(page, "teams-competition-new", elder=elder)
+    page.locator("[data-testid=competition-next]").click()
+    page.locator("[data-testid=competition-confirm]").wait_for()
+    check_page(page, "teams-competition-confirm", elder=elder)
+    page.locator("[data-testid=competition-yes]").click()
+    page.locator("[data-testid=nominate-form]").wait_for()
+    assert page.locator(".notice").first.is_visible()
+    page.locator("[data-testid=nominate-form] select").select_option(index=1)
+    check_page(page, "teams-competition-nominate", elder=elder)
+    page.locator("[data-testid=nominate-save]").click()
+    page.locator(".notice").first.wait_for()
+    page.locator("[data-testid=close-link]").click()
+    page.locator("[data-testid=close-confirm]").wait_for()
+    check_page(page, "teams-competition-close", elder=elder)
+    page.locator("[data-testid=close-yes]").click()
+    page.locator("[data-testid=results]").wait_for()
+    assert page.locator("[data-testid=result]").count() == 1  # the nominated project, not scored
+    check_page(page, "teams-competition-closed", elder=elder)
+
+    page = new_page(PHONE, elder=elder)
+    login(page, "volunteer")
+    page.goto("/teams/")
+    if page.locator("[data-testid=cancel-event]").count() == 0:
+        page.locator("[data-testid=event] [data-testid=join-event]").first.click()
+        page.locator("[data-testid=join-yes]").click()
+        page.wait_for_url("**/teams/")
+    cancels = page.locator("[data-testid=cancel-event]")
+    before = cancels.count()
+    assert before >= 1
+    cancels.first.click()
+    page.wait_for_url(re.compile(r".*/teams/signups/\d+/cancel/$"))
+    check_page(page, "teams-event-cancel", elder=elder)
+    page.locator("[data-testid=cancel-yes]").click()
+    page.wait_for_url("**/teams/")
+    assert page.locator(".notice").first.is_visible()
+    assert page.locator("[data-testid=cancel-event]").count() == before - 1
