@@ -21,7 +21,6 @@ from timebank.people.selectors import active_roles, is_city_supervisor
 
 from .models import (
     Competition,
-    EventSheet,
     EventSignup,
     GroupEvent,
     Nomination,
@@ -218,16 +217,6 @@ def judge_candidates() -> QuerySet[User]:
         .distinct()
         .prefetch_related("staff_roles__region")
         .order_by("last_name", "first_name", "username")
-    )
-
-
-def signup_may_be_withdrawn(signup: EventSignup, *, now: dt.datetime | None = None) -> bool:
-    """A live sign-up of an event that has not started and has no posted sheet (for the pages' buttons)."""
-    event = signup.event
-    return (
-        signup.withdrawn_at is None
-        and event.starts_at > (now or timezone.now())
-        and not EventSheet.objects.filter(event_id=event.pk).exists()
     )
 
 
