@@ -78,6 +78,8 @@ def test_my_stars_shows_the_suspension(client, world, vol, serve, town_admin):
     client.force_login(world.vol)
     page = client.get(url("volunteer:stars")).content.decode()
     assert 'data-testid="stars-suspended"' in page and 'data-testid="rewards-claimable"' not in page
+    home = client.get(url("volunteer:index")).content.decode()  # the button on the volunteer's home says so too
+    assert "暂停至" in home
 
 
 # --------------------------------------------------------------------------------------------- staff
