@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -320,6 +320,18 @@ def falsification_plan(*, visit: Visit | None = None, transfer: Transfer | None 
     return FalsificationPlan(
         credit.resident, 0 if already else transfer.amount, [] if already else [_line(transfer)], transfer=transfer
     )
+
+
+def team_sheets(team: Team, *, limit: int = 30) -> list[tuple[EventSheet, bool]]:
+    """The team's latest posted attendance sheets, each with whether it was marked falsified (one query)."""
+    falsified = Falsification.objects.filter(batch=OuterRef("batch"))
+    rows = (
+        EventSheet.objects.filter(event__team=team)
+        .select_related("event", "batch")
+        .annotate(falsified=Exists(falsified))
+        .order_by("-event__starts_at")[:limit]
+    )
+    return [(sheet, bool(sheet.falsified)) for sheet in rows]
 
 
 def team_falsification_plan(batch: Batch) -> FalsificationPlan:

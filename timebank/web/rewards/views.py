@@ -29,7 +29,7 @@ from timebank.people.models import Resident, User
 from timebank.people.selectors import is_staff_member, resident_search, residents_visible_to
 from timebank.places.models import Region
 from timebank.rewards import selectors, services
-from timebank.rewards.models import Entitlement, Falsification, Honour, RewardKind
+from timebank.rewards.models import Entitlement, Honour, RewardKind
 from timebank.teams.models import EventSheet, Team
 from timebank.web.forms_support import add_domain_error
 
@@ -312,15 +312,12 @@ def teams(request: HttpRequest) -> HttpResponse:
 
 
 def _team_context(team: Team, **extra: Any) -> dict[str, Any]:
-    sheets = (
-        EventSheet.objects.filter(event__team=team).select_related("event", "batch").order_by("-event__starts_at")[:30]
-    )
     context = {
         "team": team,
         "bar": selectors.team_active_bar(team),
         "bars": list(team.bars.all()),
         "honours": list(team.honours.order_by("-year", "-pk")),
-        "sheets": [(sheet, Falsification.objects.filter(batch=sheet.batch).exists()) for sheet in sheets],
+        "sheets": selectors.team_sheets(team),
         "honour_form": TeamHonourForm(),
         "nav": "teams",
     }
