@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "timebank.care",
     "timebank.teams",
     "timebank.exchange",
+    "timebank.privacy",
     "ninja",  # django-ninja: its templates and static files serve /api/v1/docs without a CDN
     "timebank.api",
     "timebank.matching",
@@ -169,6 +170,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-needs": {"task": "care.expire_needs", "schedule": 900.0},
     "webhooks-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
     "record-star-levels": {"task": "rewards.record_star_levels", "schedule": 24 * 3600.0},
+    "privacy-retention": {"task": "privacy.retention", "schedule": 24 * 3600.0},
 }
 
 LOGGING = {

@@ -175,6 +175,18 @@ SPECS: dict[str, PolicySpec] = {
             _int_between(20, 1000),
             _("metres per minute"),
         ),
+        PolicySpec(
+            "privacy.retention_years_after_leaving",
+            _("Years the personal data of someone who left is kept before it is pseudonymised"),
+            _int_between(0, 30),
+            _("years"),
+        ),
+        PolicySpec(
+            "privacy.audit_retention_years",
+            _("Years the records of who viewed a person's data are kept"),
+            _int_between(1, 30),
+            _("years"),
+        ),
     ]
 }
 

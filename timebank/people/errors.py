@@ -88,3 +88,46 @@ class StaffRoleInvalid(InvalidInput):
 class WeakPassword(InvalidInput):
     code = "people.weak_password"
     message = _("Choose a stronger password: {reason}")
+
+
+# --- privacy: correction requests and leaving (people/privacy.py, docs/privacy.md) ---------------------------
+
+
+class CorrectionReasonRequired(InvalidInput):
+    code = "people.correction_reason_required"
+    message = _("Say in a few words what is wrong (at most 500 characters).")
+
+
+class CorrectionValueRequired(InvalidInput):
+    code = "people.correction_value_required"
+    message = _("Write the correct value (at most 200 characters).")
+
+
+class CorrectionNotYours(NotAllowed):
+    code = "people.correction_not_yours"
+    message = _("You can ask for corrections of your own data only.")
+
+
+class CorrectionTooMany(Conflict):
+    code = "people.correction_too_many"
+    message = _("You already have {count} requests waiting. Wait for the station's answer first.")
+
+
+class CorrectionDecided(Conflict):
+    code = "people.correction_decided"
+    message = _("This request has already been answered.")
+
+
+class DecisionNoteRequired(InvalidInput):
+    code = "people.decision_note_required"
+    message = _("Write the reason for your answer, so the person knows (at most 500 characters).")
+
+
+class PersonLeft(Conflict):
+    code = "people.person_left"
+    message = _("This person has left the time bank; their data can no longer be changed.")
+
+
+class BadDepartureReason(InvalidInput):
+    code = "people.bad_departure_reason"
+    message = _("Choose why the person leaves.")

@@ -205,3 +205,94 @@ class PersonalDataView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer} → {self.resident} @ {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+class CorrectionRequest(models.Model):
+    """A person asks for something held about them to be corrected (PIPL art. 46, docs/privacy.md).
+
+    Station staff of the person's area accept it (the change is applied through the people services in the
+    same transaction) or reject it with a reason; the person sees the answer on their "my data" page.
+
+    Updates: ``status``, ``decided_by``, ``decided_at``, ``decision_note`` once, by the services; the texts are
+    cleared when the person is pseudonymised. Deletion: never. Guarantees: a request is decided exactly when
+    it has a decision time (CHECK); a rejected one has a reason (CHECK) until the person is pseudonymised.
+    """
+
+    class Field(models.TextChoices):
+        NAME = "name", _("Name")
+        PHONE = "phone", _("Phone")
+        ADDRESS = "address", _("Address")
+        LANGUAGES = "languages", _("Languages")
+        OTHER = "other", _("Something else")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for the station")
+        ACCEPTED = "accepted", _("Corrected")
+        REJECTED = "rejected", _("Not corrected")
+
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="correction_requests")
+    field = models.CharField(_("what to correct"), max_length=12, choices=Field.choices)
+    new_value = models.CharField(_("correct value"), max_length=200, blank=True)
+    reason = models.CharField(_("why"), max_length=500)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    asked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(_("answer"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("correction request")
+        verbose_name_plural = _("correction requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="open", decided_at__isnull=True)
+                | (~models.Q(status="open") & models.Q(decided_at__isnull=False)),
+                name="correction_decided_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="rejected") | ~models.Q(decision_note=""),
+                name="correction_rejected_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="correction_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.field} ({self.status})"
+
+
+class Departure(models.Model):
+    """A person left the time bank (注销): their login is disabled and, now or after the retention period
+    (policy ``privacy.retention_years_after_leaving``), their personal data is pseudonymised.
+
+    Their ledger rows stay as they are (the ledger refers to accounts, not names); hours left on their
+    accounts were given to the public pool when they left (``hours_minutes``, transfer ``hours_key``).
+
+    Updates: ``pseudonymised_at`` once. Deletion: never. Guarantees: one departure per person (unique).
+    """
+
+    class Reason(models.TextChoices):
+        ASKED = "asked", _("The person asked to leave")
+        MOVED = "moved", _("Moved away")
+        DIED = "died", _("Died")
+        INACTIVE = "inactive", _("No longer takes part")
+
+    resident = models.OneToOneField(Resident, on_delete=models.PROTECT, related_name="departure")
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    left_on = models.DateField(_("left on"))
+    recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    hours_minutes = models.BigIntegerField(_("minutes given to the public pool"), default=0)
+    hours_key = models.CharField(max_length=80, blank=True)
+    pseudonymised_at = models.DateTimeField(_("pseudonymised at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("departure")
+        verbose_name_plural = _("departures")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(hours_minutes__gte=0), name="departure_minutes_nonnegative")
+        ]
+        indexes = [models.Index(fields=["pseudonymised_at", "left_on"], name="departure_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} left {self.left_on}"
