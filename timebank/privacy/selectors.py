@@ -40,9 +40,9 @@ class Section:
     columns: list[tuple[str, str | Promise]]
     rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def table(self) -> list[list[Any]]:
-        """Rows as lists in column order (for the page)."""
-        return [[row.get(k, "") for k, _label in self.columns] for row in self.rows]
+    def table(self) -> list[list[tuple[str | Promise, Any]]]:
+        """Rows as (column label, value) pairs in column order (for the page)."""
+        return [[(label, row.get(k, "")) for k, label in self.columns] for row in self.rows]
 
 
 def _day(value: dt.date | dt.datetime | None) -> str:

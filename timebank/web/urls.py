@@ -15,6 +15,7 @@ urlpatterns = [
     path("station/", include("timebank.web.station.urls")),
     path("area/", include("timebank.web.area.urls")),
     path("account/", include("timebank.web.account.urls")),
+    path("my-data/", include("timebank.web.privacy.urls")),
     path("honours/", include("timebank.web.rewards.public_urls")),
     path("rewards/", include("timebank.web.rewards.urls")),
     path("teams/", include("timebank.web.teams.urls")),

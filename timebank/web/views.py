@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from timebank.ledger.selectors import hours, resident_balance, statement_recent
 from timebank.ledger.services import account_for
 from timebank.people.models import User
+from timebank.people.privacy_selectors import may_answer_corrections
 from timebank.people.selectors import active_roles, eligibility
 from timebank.people.services import user_set_elder_mode
 
@@ -36,6 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "balance": balance,
         "balance_hours": hours(balance.posted) if balance else None,
         "statement": statement_recent(account_for(resident), limit=10) if resident else None,
+        "may_answer_corrections": may_answer_corrections(user),
     }
     return render(request, "web/home.html", context)
 
