@@ -85,9 +85,10 @@ def _check_new_value(field: str, new_value: str) -> str:
         if len(text) > 200 or (text and _plain_text(text, limit=200) is None):
             raise CorrectionValueRequired(field="new_value")
         return text
-    text = _plain_text(new_value, limit=200)
-    if text is None:
+    checked = _plain_text(new_value, limit=200)
+    if checked is None:
         raise CorrectionValueRequired(field="new_value")
+    text = checked
     if field == CorrectionRequest.Field.NAME and len(text) > 64:
         raise InvalidName(field="new_value")
     if field == CorrectionRequest.Field.PHONE:

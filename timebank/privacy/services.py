@@ -32,7 +32,7 @@ from timebank.people.selectors import can_manage_resident
 from .errors import LeaveHoursHeld
 
 LEAVE_MEMO = "注销：余下时间捐给公益时间池"  # stored in the ledger as written (like the other memos)
-_ACCOUNT_LABELS = {Account.Kind.PERSONAL: "时间账户", Account.Kind.GROUP_EARNED: "团体服务时间"}
+_ACCOUNT_LABELS: dict[str, str] = {Account.Kind.PERSONAL: "时间账户", Account.Kind.GROUP_EARNED: "团体服务时间"}
 
 
 def hours_to_leave(resident: Resident) -> tuple[int, int]:
