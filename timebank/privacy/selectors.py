@@ -24,6 +24,7 @@ from timebank.ledger.selectors import balance, statement_recent
 from timebank.notify.models import Notification
 from timebank.people.models import CorrectionRequest, Departure, PersonalDataView, Relationship, Resident, User
 from timebank.people.selectors import active_roles
+from timebank.people.services import LANGUAGES
 from timebank.rewards.models import Honour, StarLevelReached
 from timebank.teams.models import TeamMember
 from timebank.training.models import Certificate, Enrolment
@@ -68,7 +69,7 @@ def _profile(resident: Resident) -> Section:
         {"item": _("Home community"), "value": f"{r.home_region.parent.name if r.home_region.parent else ''} "
          f"{r.home_region.name}".strip()},
         {"item": _("Address"), "value": r.address},
-        {"item": _("Languages"), "value": " ".join(r.languages)},
+        {"item": _("Languages"), "value": " ".join(str(LANGUAGES.get(c, c)) for c in r.languages)},
         {"item": _("Registered on"), "value": _day(r.created_at)},
         {"item": _("Registration active"), "value": _yes(r.active)},
     ]  # fmt: skip
@@ -78,7 +79,7 @@ def _profile(resident: Resident) -> Section:
         "profile",
         _("About you"),
         _("To register you, find you at the station and reach you about visits."),
-        [("item", _("What")), ("value", _("Held"))],
+        [("item", _("What")), ("value", _("What we hold"))],
         rows,
     )
 
@@ -110,7 +111,7 @@ def _circumstances(resident: Resident) -> Section:
         "circumstances",
         _("Your circumstances"),
         _("Sensitive: decides free service for people in hardship. Only station staff of your area see it."),
-        [("item", _("What")), ("value", _("Held"))],
+        [("item", _("What")), ("value", _("What we hold"))],
         rows,
     )
 
