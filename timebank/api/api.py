@@ -28,6 +28,7 @@ from .exchange import router as exchange_router
 from .ledger import router as ledger_router
 from .needs import router as needs_router
 from .people import router as people_router
+from .privacy import router as privacy_router
 from .reports import router as reports_router
 from .rewards import router as rewards_router
 from .schemas import MeOut
@@ -163,3 +164,4 @@ api.add_router("/reports", reports_router)
 api.add_router("/exchange", exchange_router)
 api.add_router("/service-certificates", certificates_router)
 api.add_router("/rewards", rewards_router)
+api.add_router("/me", privacy_router)
