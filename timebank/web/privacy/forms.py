@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from timebank.people.models import CorrectionRequest
+from timebank.people.models import CorrectionRequest, Departure
 
 
 class CorrectionForm(forms.Form):
@@ -30,4 +30,13 @@ class AnswerForm(forms.Form):
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class DepartureForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why does the person leave?"), choices=Departure.Reason.choices)
+    erase_now = forms.BooleanField(
+        label=_("The person asked for their personal data to be removed now"),
+        required=False,
+        help_text=_("Otherwise it is kept for the retention period and then removed."),
     )

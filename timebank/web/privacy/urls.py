@@ -11,4 +11,6 @@ urlpatterns = [
     path("leave/", views.leave, name="leave"),
     path("requests/", views.queue, name="queue"),
     path("requests/<int:pk>/", views.answer, name="answer"),
+    path("departures/", views.departures, name="departures"),
+    path("departures/<int:pk>/", views.departure_new, name="departure_new"),
 ]

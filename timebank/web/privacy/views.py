@@ -18,18 +18,19 @@ from django.views.decorators.http import require_POST
 from timebank.common.errors import DomainError
 from timebank.ledger.selectors import hours
 from timebank.people import privacy as people_privacy
-from timebank.people.models import CorrectionRequest, Resident, User
+from timebank.people.models import CorrectionRequest, Departure, Resident, User
 from timebank.people.privacy_selectors import (
     correction_queue,
     correction_requests_answerable_by,
     correction_requests_of,
     may_answer_corrections,
 )
+from timebank.people.selectors import can_manage_resident, resident_search, residents_visible_to
 from timebank.privacy import services
 from timebank.privacy.selectors import data_held, data_held_json
 from timebank.web.forms_support import add_domain_error
 
-from .forms import AnswerForm, CorrectionForm
+from .forms import AnswerForm, CorrectionForm, DepartureForm
 
 
 def _user(request: HttpRequest) -> User:
@@ -160,3 +161,53 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
             status = 400
     context = {"req": req, "form": form, "current": _current_value(req)}
     return render(request, "web/privacy/answer.html", context, status=status)
+
+
+def _manageable(user: User, pk: int) -> Resident:
+    resident = residents_visible_to(user).filter(pk=pk).first()
+    if resident is None or not can_manage_resident(user, resident):
+        raise Http404  # outside the area: as if it did not exist
+    return resident
+
+
+@login_required
+def departures(request: HttpRequest) -> HttpResponse:
+    """Staff: find a person of the area to record that they left (moved, died, asked at the station)."""
+    user = _user(request)
+    if not may_answer_corrections(user):
+        raise PermissionDenied
+    query = request.GET.get("q", "")[:64]
+    found = [r for r in resident_search(user, query, limit=20) if can_manage_resident(user, r)] if query else []
+    left = set(Departure.objects.filter(resident__in=found).values_list("resident_id", flat=True))
+    rows = [(r, r.pk in left) for r in found]
+    context = {"q": query, "rows": rows, "done": request.GET.get("done", "")}
+    return render(request, "web/privacy/departures.html", context)
+
+
+@login_required
+def departure_new(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    if not may_answer_corrections(user):
+        raise PermissionDenied
+    resident = _manageable(user, pk)
+    free, held = services.hours_to_leave(resident)
+    form = DepartureForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.resident_leave(
+                    actor=user,
+                    resident=resident,
+                    reason=form.cleaned_data["reason"],
+                    erase_now=form.cleaned_data["erase_now"],
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+                status = exc.status
+            else:
+                return redirect(reverse("web:privacy:departures") + "?done=recorded")
+        else:
+            status = 400
+    context = {"person": resident, "form": form, "free_hours": hours(free), "held": held}
+    return render(request, "web/privacy/departure_new.html", context, status=status)

@@ -165,3 +165,31 @@ def test_leaving_from_the_page(alice, supervisor):
     assert Transfer.objects.filter(key=f"leave-{resident.pk}-personal").exists()
     assert verify_ledger().ok
     assert client.get(MINE).status_code == 302  # logged out
+
+
+def test_staff_record_that_someone_left_and_the_data_is_kept_until_the_retention(alice, social_worker):
+    staff = as_user(social_worker)
+    found = staff.get(MINE + "departures/", {"q": "李志愿"})
+    assert found.status_code == 200 and f"/my-data/departures/{alice.resident.pk}/" in found.content.decode()
+    page = staff.get(f"{MINE}departures/{alice.resident.pk}/")
+    assert page.status_code == 200
+    done = staff.post(f"{MINE}departures/{alice.resident.pk}/", {"reason": "moved"})
+    assert done.status_code == 302 and done["Location"].endswith("?done=recorded")
+    alice.refresh_from_db()
+    alice.resident.refresh_from_db()
+    assert not alice.is_active and alice.resident.name == "李志愿"  # kept until the retention period ends
+    assert Departure.objects.get(resident=alice.resident).reason == "moved"
+    again = staff.post(f"{MINE}departures/{alice.resident.pk}/", {"reason": "moved"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert again.status_code == 409 and "已注销" in again.content.decode()
+
+
+def test_departures_outside_the_area_or_bad_input_write_nothing(alice, other_town_admin, partner_admin, social_worker):
+    url = f"{MINE}departures/{alice.resident.pk}/"
+    assert as_user(other_town_admin).post(url, {"reason": "moved"}).status_code == 404
+    assert url not in as_user(other_town_admin).get(MINE + "departures/", {"q": "李志愿"}).content.decode()
+    assert as_user(partner_admin).post(url, {"reason": "moved"}).status_code == 403
+    assert as_user(alice).post(url, {"reason": "moved"}).status_code == 403
+    assert as_user(social_worker).post(url, {"reason": "bored"}).status_code == 400
+    assert not Departure.objects.exists()
+    alice.refresh_from_db()
+    assert alice.is_active
