@@ -58,3 +58,13 @@ def test_my_data_download_and_correction(new_page, elder):
 
     page.reload()
     assert "请带房产证或租房合同到服务站办理" in page.get_by_test_id("section-corrections").inner_text()
+
+    # staff can record that someone left: find the person, see what would happen (not confirmed here)
+    staff.get_by_test_id("departures-link").click()
+    staff.wait_for_url("**/my-data/departures/")
+    staff.get_by_label("姓名、拼音、身份证号或电话").fill("13900000001")
+    staff.get_by_role("button", name="查找").click()
+    check_page(staff, "privacy-departures", elder=elder)
+    staff.get_by_test_id("found").get_by_role("link", name="登记注销").first.click()
+    assert staff.get_by_test_id("departure-form").is_visible()
+    check_page(staff, "privacy-departure-new", elder=elder)
