@@ -30,7 +30,7 @@ def _server() -> str:
 
 
 def _manage(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+    return subprocess.run(
         [os.environ.get("PY", str(ROOT / ".venv" / "bin" / "python")), "manage.py", *args],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": url, **env},
@@ -50,7 +50,7 @@ def test_the_drill_restores_a_whole_ledger_and_catches_wrong_keys_and_tampering(
     env = {**os.environ, "DRILL_SERVER": server, "DRILL_PREFIX": prefix}
     env.pop("DATABASE_URL", None)
     try:
-        run = subprocess.run(  # noqa: S603 - the project's own script
+        run = subprocess.run(
             ["bash", str(SCRIPT), "--scale", "tiny", "--keep", "--workdir", str(tmp_path)],
             cwd=ROOT,
             env=env,
@@ -77,7 +77,7 @@ def test_the_drill_restores_a_whole_ledger_and_catches_wrong_keys_and_tampering(
         assert wrong_hash.returncode == 1
 
         # ledger_verify would notice a restored copy that differs from what was sealed.
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             [
                 "psql",
                 "-q",
@@ -93,7 +93,7 @@ def test_the_drill_restores_a_whole_ledger_and_catches_wrong_keys_and_tampering(
         tampered = _manage(restored, "ledger_verify")
         assert tampered.returncode == 1 and "FAILED" in tampered.stdout
     finally:
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             [
                 "psql",
                 "-q",
