@@ -5,6 +5,7 @@ demo volunteer is shared by the other browser tests)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,7 @@ def test_my_data_download_and_correction(new_page, elder):
 
     with page.expect_download() as info:
         page.get_by_test_id("download").click()
-    data = json.loads(open(info.value.path(), encoding="utf-8").read())  # noqa: SIM115
+    data = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
     assert data["format"] == "timebank.my-data/1" and "ledger" in data["sections"]
 
     # a refused request: the reason is missing; nothing is sent and the page says why, in Chinese
