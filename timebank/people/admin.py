@@ -85,7 +85,7 @@ class PersonalDataViewAdmin(ReadOnlyAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin, OperatorsOnlyAdmin):  # type: ignore[misc]
+class UserAdmin(BaseUserAdmin, OperatorsOnlyAdmin):  # type: ignore[type-arg]
     """Login accounts, read-only, for operators: shown by name; the login name (a phone number) masked."""
 
     list_display = ("__str__", "masked_login", "is_active", "is_staff", "is_superuser", "last_login")

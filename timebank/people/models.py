@@ -216,7 +216,7 @@ class PersonalDataView(models.Model):
     """
 
     class Kind(models.TextChoices):
-        RECORD = "record", _("record")
+        RECORD = "record", _("the person's record")
         ID_NUMBER = "id_number", _("full ID number")
         PHONE = "phone", _("full phone number")
 

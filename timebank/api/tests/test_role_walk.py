@@ -270,6 +270,43 @@ def test_every_api_list_as_every_role(city_of_two_towns: City, role: str) -> Non
         assert city.a.elder.name in everything
 
 
+def _records_elsewhere(city: City, role: str) -> dict[str, list[int]]:
+    """For each id in a path: the ids of records the role must not read (the other town's; a partner: elders')."""
+    from timebank.care.models import Need
+
+    banned = list(city.b.people) + ([city.a.elder] if role == "partner_admin" else [])
+    elders = [r for r in banned if r.is_elder]
+    return {
+        "resident_id": [r.pk for r in banned],
+        "need_id": list(Need.objects.filter(elder__in=elders).values_list("pk", flat=True)),
+        "visit_id": list(Visit.objects.filter(need__elder__in=elders).values_list("pk", flat=True)),
+    }
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r not in CITY_WIDE])
+def test_every_api_record_of_elsewhere_is_404(city_of_two_towns: City, role: str) -> None:
+    """Every GET of one record (``/…/{resident_id}``, ``{need_id}``, ``{visit_id}``) with another area's ids."""
+    city = city_of_two_towns
+    client = Client()
+    secret = token_create(user=city.users[role], name="walk", scopes=("read", "write", "ledger")).secret
+    schema = client.get("/api/v1/openapi.json").json()
+    names, _ = _forbidden(city, role)
+    elsewhere = _records_elsewhere(city, role)
+    walked = 0
+    for path, ops in schema["paths"].items():
+        params = [p["name"] for p in ops.get("get", {}).get("parameters", []) if p["in"] == "path"]
+        if len(params) != 1 or params[0] not in elsewhere:
+            continue
+        for pk in elsewhere[params[0]]:
+            url = path.replace("{" + params[0] + "}", str(pk))
+            response = client.get(url, headers={"Authorization": f"Bearer {secret}"})
+            walked += 1
+            assert response.status_code in (403, 404), (role, url, response.status_code)
+            body = response.content.decode()
+            assert not [n for n in names if n in body], (role, url)
+    assert walked >= 8  # residents (record, eligibility, balance, statement, star level), needs, visits
+
+
 def test_two_towns_have_their_own_visits(city_of_two_towns: City) -> None:
     """The world is what the walks assume: each town's visits are its own people's."""
     for town in (city_of_two_towns.a, city_of_two_towns.b):

@@ -13,7 +13,11 @@ class Migration(migrations.Migration):
             model_name="personaldataview",
             name="kind",
             field=models.CharField(
-                choices=[("record", "record"), ("id_number", "full ID number"), ("phone", "full phone number")],
+                choices=[
+                    ("record", "the person's record"),
+                    ("id_number", "full ID number"),
+                    ("phone", "full phone number"),
+                ],
                 default="id_number",
                 max_length=12,
                 verbose_name="what was seen",
