@@ -80,3 +80,11 @@ def test_people_are_named_not_numbered(client, world, elder):
     client.force_login(world.son)
     body = client.get("/").content.decode()
     assert "梁志明" in body and world.son.username not in body
+
+
+def test_the_rewards_page_of_a_person_is_a_recorded_look(client, world, town_admin):
+    client.force_login(town_admin)
+    volunteer = world.vol.resident
+    assert client.get(f"/rewards/people/{volunteer.pk}/").status_code == 200
+    [row] = _rows(viewer=town_admin, resident=volunteer)
+    assert (row.kind, row.purpose) == ("record", "rewards: person page")
