@@ -48,7 +48,7 @@ class ResidentAdmin(ReadOnlyAdmin):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         resident = self.get_object(request, unquote(object_id))
-        if resident is not None and self.has_view_permission(request, resident):
+        if request.method == "GET" and resident is not None and self.has_view_permission(request, resident):
             record_view_log(viewer=request.user, resident=resident, purpose="admin: resident form")  # type: ignore[arg-type]
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -117,6 +117,7 @@ class UserAdmin(BaseUserAdmin, OperatorsOnlyAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         account = self.get_object(request, unquote(object_id))
-        if account is not None and account.resident is not None and self.has_view_permission(request, account):
-            record_view_log(viewer=request.user, resident=account.resident, purpose="admin: user account form")  # type: ignore[arg-type]
+        person = account.resident if account is not None else None
+        if request.method == "GET" and person is not None and self.has_view_permission(request, account):
+            record_view_log(viewer=request.user, resident=person, purpose="admin: user account form")  # type: ignore[arg-type]
         return super().change_view(request, object_id, form_url, extra_context)

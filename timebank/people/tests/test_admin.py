@@ -121,6 +121,7 @@ def test_add_change_delete_refused(client, superuser, two_towns):
     assert client.post(reverse("admin:people_resident_delete", args=[mine.pk]), {"post": "yes"}).status_code == 403
     mine.refresh_from_db()
     assert mine.name == "莲峰居民"
+    assert not PersonalDataView.objects.exists()  # refused requests showed nothing, so recorded nothing
 
 
 def test_user_accounts_listed_by_name_with_the_login_masked(client, superuser, make_resident):
