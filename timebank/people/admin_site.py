@@ -41,6 +41,6 @@ class TimeBankAdminSite(admin.AdminSite):
                 return super().login(request, extra_context)  # already in: Django sends them on to the index
             raise PermissionDenied
         target = request.GET.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
             target = reverse("admin:index", current_app=self.name)
         return redirect_to_login(target, settings.LOGIN_URL)
