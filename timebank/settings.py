@@ -32,7 +32,7 @@ ID_HASH_KEY = env.str("ID_HASH_KEY", default=DEV_ID_HASH_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "timebank.people.admin_config.AdminConfig",  # django.contrib.admin with the site of people.admin_site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

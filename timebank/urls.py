@@ -1,14 +1,9 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
-from django.utils.translation import gettext_lazy as _
 
 from timebank.api.api import api, not_found
 from timebank.certificates.views import verify as certificate_verify
-
-admin.site.site_header = _("Time Bank administration")
-admin.site.site_title = _("Time Bank")
-admin.site.index_title = _("What your area holds")
 
 
 def _api_unknown(request: HttpRequest) -> HttpResponse:

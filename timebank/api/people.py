@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Status
 
 from timebank.common.errors import NotFound
-from timebank.people import selectors, services
+from timebank.people import audit, selectors, services
 from timebank.people.models import Resident
 
 from .auth import auth_for, caller
@@ -47,7 +47,11 @@ def resident_list(request: HttpRequest, filters: Query[ResidentFilters]) -> dict
 
 @router.get("/residents/{resident_id}", response=responses(ResidentOut), auth=auth_for("read"), summary="One resident")
 def resident_get(request: HttpRequest, resident_id: int = id_path()) -> Resident:
-    return get_visible(selectors.residents_visible_to(caller(request)), resident_id)
+    """One resident's record; a staff caller's read is recorded (``people.audit``) before it is answered."""
+    user = caller(request)
+    resident = get_visible(selectors.residents_visible_to(user), resident_id)
+    audit.record_view_log(viewer=user, resident=resident, purpose="api: resident record")
+    return resident
 
 
 @router.get(
@@ -57,7 +61,9 @@ def resident_get(request: HttpRequest, resident_id: int = id_path()) -> Resident
     summary="What the resident may do today, with reasons",
 )
 def resident_eligibility(request: HttpRequest, resident_id: int = id_path()) -> dict[str, Any]:
-    resident = get_visible(selectors.residents_visible_to(caller(request)), resident_id)
+    user = caller(request)
+    resident = get_visible(selectors.residents_visible_to(user), resident_id)
+    audit.record_view_log(viewer=user, resident=resident, purpose="api: resident eligibility")
     e = selectors.eligibility(resident)
     return {
         "age": e.age,

@@ -167,7 +167,9 @@ class ApplicationOut(Schema):
 class VisitOut(Schema):
     id: int
     need_id: int
-    elder_id: int
+    elder_id: int | None = Field(
+        ..., description="Null when the caller may see the volunteer but not the elder (e.g. a partner organisation)."
+    )
     volunteer_id: int
     volunteer_name: str
     item: str
@@ -184,8 +186,9 @@ class VisitOut(Schema):
     transfer_id: int | None
 
     @staticmethod
-    def resolve_elder_id(obj: Visit) -> int:
-        return obj.need.elder_id
+    def resolve_elder_id(obj: Visit) -> int | None:
+        # null when the caller sees the visit through its volunteer only (care.selectors.visits_visible_to)
+        return obj.need.elder_id if getattr(obj, "elder_visible", True) else None
 
     @staticmethod
     def resolve_volunteer_name(obj: Visit) -> str:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from timebank.people.models import Resident, User
@@ -27,9 +27,17 @@ def needs_visible_to(user: User) -> QuerySet[Need]:
 
 
 def visits_visible_to(user: User) -> QuerySet[Visit]:
+    """Visits of an elder or a volunteer ``user`` may see; ``elder_visible`` says whether the elder is one.
+
+    A visit seen only through its volunteer (a partner organisation's volunteer, or a volunteer of the town
+    serving an elder of another town) must not show the elder: readers show the elder only when
+    ``elder_visible`` is true (the API's ``elder_id`` is null otherwise).
+    """
     visible = residents_visible_to(user).values("pk")
-    return Visit.objects.filter(Q(need__elder__in=visible) | Q(volunteer__in=visible)).select_related(
-        "need__elder__home_region", "need__item", "volunteer"
+    return (
+        Visit.objects.filter(Q(need__elder__in=visible) | Q(volunteer__in=visible))
+        .annotate(elder_visible=ExpressionWrapper(Q(need__elder__in=visible), output_field=BooleanField()))
+        .select_related("need__elder__home_region", "need__item", "volunteer")
     )
 
 
@@ -140,5 +148,5 @@ def anomaly_flags(
             ).values_list("pk", flat=True)
         )
         who = User.objects.get(pk=row["confirmed_by"])
-        flags.append(Flag("proxy", f"{who.first_name or who.username}: {row['n']}", ids))
+        flags.append(Flag("proxy", f"{who}: {row['n']}", ids))
     return flags

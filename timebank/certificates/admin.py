@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from timebank.common.admin_base import ReadOnlyAdmin
+from timebank.common.admin_base import OperatorsOnlyAdmin
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .webhooks import delivery_replay
@@ -14,6 +14,8 @@ from .webhooks import delivery_replay
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Operators configure the endpoints here (Django's model permissions: superusers only in practice)."""
+
     list_display = ("name", "url", "events", "active")
 
 
@@ -25,7 +27,7 @@ class AttemptInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(OperatorsOnlyAdmin):
     list_display = ("event", "event_id", "endpoint", "status", "attempts", "response_code", "next_try_at")
     list_filter = ("status", "event")
     inlines = [AttemptInline]

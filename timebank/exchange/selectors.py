@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from timebank.care.models import Dispute, Rating, Visit
 from timebank.common.errors import NotAllowed
 from timebank.people import idnumber
+from timebank.people.masking import mask_phone
 from timebank.people.models import Resident, User
 from timebank.people.selectors import can_manage_resident, is_staff_member, residents_visible_to
 from timebank.people.services import personal_data_view_record
@@ -172,8 +173,8 @@ def volunteer_rows(
     audit: bool = True,
 ) -> list[dict[str, Any]]:
     """One row per volunteer in the area (and anyone with a service in the period), with the period's
-    summary. The full ID number is given to staff who manage the person, and each such view is audited
-    (people.services.personal_data_view_record); others get it masked."""
+    summary. The full ID number and phone are given to staff who manage the person, and each such view is
+    audited (people.services.personal_data_view_record); others (e.g. a partner organisation) get both masked."""
     if services is None:
         services = service_rows(actor, period=period, region=region)
     served = {r["volunteer_id"] for r in services}
@@ -204,7 +205,8 @@ def volunteer_rows(
         rated = [r["rating"] for r in mine if r["rating"]]
         # 0 while barred after falsified hours (and then no honours either: they are suspended too)
         stars = 0 if person.pk in barred else stars_for(minutes_served.get(person.pk, 0), limits)
-        if audit and can_manage_resident(actor, person):
+        full = audit and can_manage_resident(actor, person)
+        if full:  # the national system needs both in full; the one audit row covers the export of both
             id_number = personal_data_view_record(viewer=actor, resident=person, purpose="exchange export")
         else:
             id_number = idnumber.mask(str(person.id_number))
@@ -217,7 +219,7 @@ def volunteer_rows(
                 "id_number": id_number,
                 "sex": SEX.get(person.sex, ""),
                 "birth_date": person.birth_date,
-                "phone": person.phone,
+                "phone": person.phone if full else mask_phone(person.phone),
                 "community_code": person.home_region.code,
                 "community": person.home_region.name,
                 "services": len(mine),

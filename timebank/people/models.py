@@ -26,6 +26,16 @@ class User(AbstractUser):
         verbose_name = _("user account")
         verbose_name_plural = _("user accounts")
 
+    def __str__(self) -> str:
+        """The person's name, never the login name (which is a phone number): lists and logs show this."""
+        from .masking import mask_phone
+
+        if self.first_name or self.last_name:
+            return self.get_full_name()
+        if self.username.lstrip("+").isdigit():
+            return mask_phone(self.username)
+        return self.username
+
 
 class StaffRole(models.Model):
     """A staff role held by a user, with the area it covers.
@@ -141,6 +151,13 @@ class Resident(models.Model):
 
         return mask(self.id_number)
 
+    @property
+    def phone_masked(self) -> str:
+        """138****1234: what staff see until they reveal the number on purpose (audited)."""
+        from .masking import mask_phone
+
+        return mask_phone(self.phone)
+
 
 class Relationship(models.Model):
     """``relative`` is the ``kind`` of ``resident`` (e.g. kind=child: the relative is the resident's child).
@@ -189,13 +206,23 @@ class Relationship(models.Model):
 
 
 class PersonalDataView(models.Model):
-    """Audit row: a staff member saw a resident's full personal data (unmasked ID number).
+    """Audit row: a staff member looked at a resident's record or revealed a full personal value.
+
+    ``kind`` says what was seen: the record (a page, an API record, an admin form: masked values),
+    the full ID number, the full phone number. Written by ``people.audit`` (and by
+    ``people.services.personal_data_view_record`` for ID numbers, also in exports).
 
     Updates: never. Deletion: never. Guarantees: written in the same request that showed the data.
     """
 
+    class Kind(models.TextChoices):
+        RECORD = "record", _("the person's record")
+        ID_NUMBER = "id_number", _("full ID number")
+        PHONE = "phone", _("full phone number")
+
     viewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("what was seen"), max_length=12, choices=Kind.choices, default=Kind.ID_NUMBER)
     purpose = models.CharField(max_length=120, blank=True)
     viewed_at = models.DateTimeField(auto_now_add=True)
 

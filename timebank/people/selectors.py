@@ -47,6 +47,17 @@ def is_city_supervisor(user: User) -> bool:
     return bool(user.is_superuser) or any(r.role == StaffRole.Role.CITY_SUPERVISOR for r in active_roles(user))
 
 
+def may_use_admin(user: User) -> bool:
+    """Who may use the Django admin at ``/admin/``: operators (superusers) and city supervisors.
+
+    Both see the whole city, so nothing a read-only admin form shows (every field, every related row) lies
+    outside their area. Everyone else works on the pages, which apply their area rules (``docs/operators.md``).
+    """
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return is_city_supervisor(user)
+
+
 def _scope_q(user: User, prefix: str) -> Q | None:
     """A Q on ``{prefix}path`` for the user's regions; None means everything (superuser)."""
     if user.is_superuser:
@@ -100,6 +111,20 @@ def regions_visible_to(user: User) -> QuerySet[Region]:
     q = _scope_q(user, "")
     qs = Region.objects.all()
     return qs if q is None else qs.filter(q)
+
+
+def regions_managed_by(user: User) -> QuerySet[Region]:
+    """The regions whose people ``user`` manages (the rule of :func:`can_manage_region`, as a queryset)."""
+    qs = Region.objects.all()
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    q = Q(pk__in=[])
+    for role in active_roles(user):
+        if role.role != StaffRole.Role.PARTNER_ADMIN:
+            q |= Q(path__startswith=role.region.path)
+    return qs.filter(q)
 
 
 _INITIALS = re.compile(r"^[a-z]+$")

@@ -66,6 +66,19 @@ def test_volunteer_rows_summarise_and_audit_id_numbers(world, two, supervisor):
     assert PersonalDataView.objects.count() == before + len(rows)
 
 
+def test_phones_follow_the_id_rule_full_only_for_who_manages_the_person(world, two, supervisor, partner_admin):
+    """A partner organisation may export its volunteers' records, with ID numbers and phones masked."""
+    vol = world.vol.resident
+    assert vol.phone
+    full = {r["name"]: r for r in volunteer_rows(supervisor)}["黄嘉欣"]
+    assert full["phone"] == vol.phone
+    before = PersonalDataView.objects.count()
+    masked = {r["name"]: r for r in volunteer_rows(partner_admin)}["黄嘉欣"]
+    assert masked["phone"] == vol.phone_masked and vol.phone not in str(masked)
+    assert masked["id_number"] == vol.id_number_masked
+    assert PersonalDataView.objects.count() == before  # nothing shown in full, nothing recorded
+
+
 def test_awards_are_the_star_level_and_honours_and_nothing_while_barred(world, two, supervisor):
     from timebank.common.services import policy_set
     from timebank.rewards import services as rewards

@@ -1,6 +1,7 @@
 """The area overview: town administrators, city supervisors, partner-organisation administrators.
 
-Figures are counted through the scoped selectors; "reports" are the scoped Django admin lists for now.
+Figures are counted through the scoped selectors; "reports" are the read-only Django admin lists, shown to
+those who may use the admin (operators and city supervisors, ``people.selectors.may_use_admin``).
 City supervisors also change policies: a new value with an effective date, then a confirmation step.
 """
 
@@ -25,7 +26,7 @@ from timebank.common.policies import SPECS, PolicySpec
 from timebank.common.selectors import PolicyMissing, policy_history, policy_value
 from timebank.ledger.selectors import hours, outstanding_hours
 from timebank.people.models import StaffRole, User
-from timebank.people.selectors import active_roles, is_city_supervisor
+from timebank.people.selectors import active_roles, is_city_supervisor, may_use_admin
 from timebank.web.access import area_required
 from timebank.web.forms_support import add_domain_error
 
@@ -44,19 +45,18 @@ class Report:
 
 
 def _reports(user: User) -> list[Report]:
+    if not may_use_admin(user):
+        return []
     rows = [
         (_("Residents"), "admin:people_resident_changelist"),
         (_("Needs"), "admin:care_need_changelist"),
         (_("Visits"), "admin:care_visit_changelist"),
         (_("Complaints"), "admin:care_dispute_changelist"),
         (_("Ratings"), "admin:care_rating_changelist"),
+        (_("Ledger transfers"), "admin:ledger_transfer_changelist"),
+        (_("Public pool grants"), "admin:ledger_poolgrant_changelist"),
+        (_("Looks at people's records and full ID numbers"), "admin:people_personaldataview_changelist"),
     ]
-    if is_city_supervisor(user):
-        rows += [
-            (_("Ledger transfers"), "admin:ledger_transfer_changelist"),
-            (_("Public pool grants"), "admin:ledger_poolgrant_changelist"),
-            (_("Looks at full ID numbers"), "admin:people_personaldataview_changelist"),
-        ]
     return [Report(label, reverse(name)) for label, name in rows]
 
 
@@ -69,7 +69,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "figures": area_figures(user),
         "supervisor": supervisor,
         "outstanding": hours(outstanding_hours()) if supervisor else None,
-        "reports": _reports(user) if user.is_staff else [],
+        "reports": _reports(user),
         "partner_only": bool(active_roles(user))
         and all(r.role == StaffRole.Role.PARTNER_ADMIN for r in active_roles(user)),
         "nav": "index",

@@ -25,6 +25,7 @@ from timebank.care.models import Visit
 from timebank.common.errors import DomainError
 from timebank.common.selectors import policy_value
 from timebank.ledger.models import Batch, Transfer
+from timebank.people import audit
 from timebank.people.models import Resident, User
 from timebank.people.selectors import is_staff_member, resident_search, residents_visible_to
 from timebank.places.models import Region
@@ -122,6 +123,7 @@ def _person_context(request: HttpRequest, me: Resident, **extra: Any) -> dict[st
 @rewards_staff
 def person(request: HttpRequest, pk: int) -> HttpResponse:
     me = _volunteer(request, pk)
+    audit.record_view_log(viewer=request.user, resident=me, purpose="rewards: person page")  # type: ignore[arg-type]
     return render(request, "web/rewards/person.html", _person_context(request, me))
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("residents/new/", views.resident_new, name="resident_new"),
     path("residents/<int:pk>/", views.resident_detail, name="resident"),
     path("residents/<int:pk>/id-number/", views.resident_id_number, name="resident_id_number"),
+    path("residents/<int:pk>/phone/", views.resident_phone, name="resident_phone"),
     path("residents/<int:pk>/card/", views.resident_card, name="resident_card"),
     path("residents/<int:pk>/need/", views.need_new, name="need_new"),
     path("needs/<int:pk>/", views.need_detail, name="need"),

@@ -37,6 +37,7 @@ from timebank.common.errors import DomainError
 from timebank.matching import selectors as matching_selectors
 from timebank.matching import services as matching
 from timebank.matching.models import DispatchProposal, ProposalRow
+from timebank.people import audit
 from timebank.people import services as people
 from timebank.people.models import Resident, StaffRole, User
 from timebank.people.selectors import (
@@ -202,7 +203,24 @@ def _resident_page(request: HttpRequest, resident: Resident, **extra: Any) -> Ht
 
 @area_required("station")
 def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _resident_page(request, _resident(_user(request), pk))
+    """The resident's record, phone and ID number masked; the look is recorded (``people.audit``)."""
+    user = _user(request)
+    resident = _resident(user, pk)
+    audit.record_view_log(viewer=user, resident=resident, purpose="station: resident page")
+    return _resident_page(request, resident)
+
+
+@area_required("station")
+@require_POST
+def resident_phone(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the full phone number once; the look is recorded (who, whom, when) before it is shown."""
+    user = _user(request)
+    resident = _resident(user, pk)
+    try:
+        full = audit.phone_reveal(viewer=user, resident=resident, purpose="station: resident page")
+    except DomainError as exc:
+        return _resident_page(request, resident, phone_error=exc.text)
+    return _resident_page(request, resident, full_phone=full)
 
 
 @area_required("station")

@@ -194,7 +194,7 @@ class ScoreForm(forms.Form):
 def _judge_label(user: User) -> str:
     """The name, then the staff roles and areas (to tell two people of the same name apart)."""
     roles = "、".join(f"{r.get_role_display()} {r.region.name}" for r in user.staff_roles.all() if r.active)
-    return f"{user.get_full_name() or user.username} · {roles}" if roles else user.get_full_name() or user.username
+    return f"{user} · {roles}" if roles else str(user)  # User.__str__: the name, never the phone
 
 
 class CompetitionForm(forms.Form):

@@ -127,7 +127,7 @@ def test_register_then_show_the_full_id_number_is_recorded(client, social_worker
     assert Resident.objects.filter(name="张伟明").count() == 1
     shown = client.post(f"/station/residents/{resident.pk}/id-number/")
     assert payload["id_number"] in shown.content.decode()
-    assert PersonalDataView.objects.filter(viewer=social_worker, resident=resident).count() == 1
+    assert PersonalDataView.objects.filter(viewer=social_worker, resident=resident, kind="id_number").count() == 1
 
 
 def test_a_community_outside_the_area_is_not_offered(client, social_worker, other_community):

@@ -78,6 +78,7 @@ def test_register_publish_dispatch_and_confirm_for_an_elder(new_page, size, elde
 
     number = _id_number(82)
     page.fill("input[name=id_number]", number)
+    page.fill("input[name=phone]", "13812345678")
     page.locator("form[data-testid=register-form] button[type=submit]").click()
     page.wait_for_url(re.compile(r"/station/residents/\d+/\?new=1"))
     shown = page.get_by_test_id("id-number").inner_text()
@@ -87,6 +88,13 @@ def test_register_publish_dispatch_and_confirm_for_an_elder(new_page, size, elde
     page.wait_for_load_state()
     assert number in page.get_by_test_id("id-number").inner_text()
     resident_url = page.url.split("id-number")[0]
+    # the phone is masked too; shown in full on purpose (recorded), like the ID number
+    assert page.get_by_test_id("phone").inner_text().startswith("138****5678")
+    page.get_by_test_id("show-phone").click()
+    page.wait_for_load_state()
+    assert "13812345678" in page.get_by_test_id("phone").inner_text()
+    check_page(page, "station-resident-phone", elder=elder)
+    page.goto(resident_url)
 
     # publish a need for the elder
     page.get_by_test_id("publish-need").click()
