@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from timebank.ledger import services
+from timebank.ledger.marks import transfer_mark
 from timebank.ledger.models import Account, Seal, Transfer
 from timebank.ledger.sealing import GENESIS, seal_transfers, verify_ledger
 
@@ -250,10 +251,28 @@ def test_a_gap_in_the_ids_longer_than_a_seal_keeps_the_chain_contiguous(make_res
     services.service_credit(key="seal-gap-before", volunteer=v, payer="government", elder=None, minutes=30)
     last = Transfer.objects.order_by("-id").first()
     far = last.pk + 25
+    # a row written by the application with raw SQL (so it carries a genuine mark), far after the last id
+    row = Transfer(
+        key="seal-gap-far",
+        request_hash="raw",
+        debit_account_id=last.debit_account_id,
+        credit_account_id=last.credit_account_id,
+        amount=30,
+        kind="adjustment",
+        phase="posted",
+        created_at=last.created_at,
+    )
     execute(
         "INSERT INTO ledger_transfer (id, key, request_hash, debit_account_id, credit_account_id, amount, kind, phase,"
-        " memo, ref, created_at) VALUES (%s, 'seal-gap-far', 'raw', %s, %s, 30, 'adjustment', 'posted', '', '', %s)",
-        [far, last.debit_account_id, last.credit_account_id, connection.ops.adapt_datetimefield_value(last.created_at)],
+        " memo, ref, created_at, mark)"
+        " VALUES (%s, 'seal-gap-far', 'raw', %s, %s, 30, 'adjustment', 'posted', '', '', %s, %s)",
+        [
+            far,
+            last.debit_account_id,
+            last.credit_account_id,
+            connection.ops.adapt_datetimefield_value(last.created_at),
+            transfer_mark(row),
+        ],
     )
     services.service_credit(key="seal-gap-after", volunteer=v, payer="government", elder=None, minutes=30)
     seals = seal_transfers(size=7)
