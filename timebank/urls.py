@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from timebank.api.api import api, not_found
 from timebank.certificates.views import verify as certificate_verify
+from timebank.ledger.views import published_seal
 
 admin.site.site_header = _("Time Bank administration")
 admin.site.site_title = _("Time Bank")
@@ -24,5 +25,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/", _api_unknown),
     path("verify/<str:code>", certificate_verify, name="certificate-verify"),
+    path("ledger/seal/", published_seal, name="ledger-seal"),
     path("", include("timebank.web.urls")),
 ]

@@ -134,6 +134,17 @@ def seal_transfers(*, size: int = SEAL_SIZE) -> list[Seal]:
     return made
 
 
+def published_seals(*, limit: int = 10) -> list[Seal]:
+    """The newest seals, newest first, with only what may be published (no transfer entries, no names).
+
+    Publishing the latest hash outside the database (the public page ``/ledger/seal/``, the command
+    ``ledger_seal_hash``, the monthly report) anchors the chain: whoever noted the hash of the seal up to
+    transfer #N will see a different hash for #N if the chain is ever rewritten.
+    """
+    fields = ("pk", "first_id", "last_id", "count", "hash", "created_at")
+    return list(Seal.objects.order_by("-last_id").only(*fields)[:limit])
+
+
 @dataclass
 class Problem:
     kind: str
