@@ -7,6 +7,8 @@ from timebank.api.api import api, not_found
 from timebank.certificates.views import verify as certificate_verify
 from timebank.ledger.views import published_seal
 
+handler500 = "timebank.common.unavailable.server_error"  # a lost database connection outside a view: 503
+
 admin.site.site_header = _("Time Bank administration")
 admin.site.site_title = _("Time Bank")
 admin.site.index_title = _("What your area holds")
