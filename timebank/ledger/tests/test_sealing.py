@@ -12,6 +12,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -24,7 +25,13 @@ from timebank.ledger.sealing import GENESIS, seal_transfers, verify_ledger
 
 pytestmark = pytest.mark.django_db
 
-_install = importlib.import_module("timebank.ledger.migrations.0002_triggers_and_system_accounts")
+_SQL_DIR = Path(importlib.import_module("timebank.ledger").__file__).resolve().parent / "sql"
+
+
+def _current_statements(vendor: str) -> list[str]:
+    """The ledger's current SQL (``sql/<vendor>.sql``, equal to what the latest SQL migration installed)."""
+    text = (_SQL_DIR / f"{vendor}.sql").read_text(encoding="utf-8")
+    return [s.strip() for s in text.split("-- statement") if s.strip()]
 
 
 def execute(sql: str, params: list | None = None) -> list[tuple]:
@@ -54,7 +61,7 @@ def triggers_off(table: str) -> Iterator[None]:
     try:
         yield
     finally:
-        recreated = [sql for sql in _install.statements("sqlite") if any(f"TRIGGER {n} " in sql for n in names)]
+        recreated = [sql for sql in _current_statements("sqlite") if any(f"TRIGGER {n} " in sql for n in names)]
         assert len(recreated) == len(names)
         for sql in recreated:
             execute(sql)
