@@ -6,8 +6,8 @@ Environment variables (all optional on a developer machine):
   SECRET_KEY        Django's signing key; also one half of the key that encrypts ID numbers
   FIELD_SALT_KEY    the other half of the encryption key for ID numbers (django-fernet-encrypted-fields)
   ID_HASH_KEY       HMAC key for the searchable hash of ID numbers
-  LEDGER_MARK_KEY   HMAC key that marks every ledger transfer (docs/ledger.md "Marks"); keep it out of the
-                    database and its backups, and never change it without re-marking (docs/operators.md)
+  LEDGER_MARK_KEY   HMAC key that marks every ledger transfer (docs/ledger.md "Tamper evidence"); keep it
+                    out of the database and its backups, and never change it (docs/operators.md)
   DEBUG             1 on a developer machine only
   ALLOWED_HOSTS     comma-separated host names
   CELERY_BROKER_URL redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//; unset = tasks run eagerly
