@@ -10,8 +10,9 @@ would be sealed as genuine. So each transfer carries a **mark**: HMAC-SHA-256, k
     post or void resolves), ``reverses_id`` (the transfer a reversal corrects), ``batch_id``, ``memo``,
     ``beneficiary_id``, ``place_id``, ``ref``, ``actor_id`` and ``created_at`` (UTC, microseconds),
 
-encoded as one JSON array (no separator ambiguity: a memo cannot borrow characters from the next field).
-Every column of the row except ``id`` and ``mark`` itself is covered. The id is not known before the
+encoded as one JSON array (no separator ambiguity: a memo cannot borrow characters from the next field),
+followed by any column added later (``LATER_FIELDS``) whose value is not its default. Every column of the
+row except ``id`` and ``mark`` itself is covered. The id is not known before the
 insert and is not needed: ``key`` is unique, so a mark can never be reused by another row.
 
 The mark depends on nothing but its own row: no chain through the previous transfer, so postings do not
@@ -42,6 +43,12 @@ MARKED_FIELDS = (
     "key", "request_hash", "debit_account_id", "credit_account_id", "amount", "kind", "phase", "pending_id",
     "reverses_id", "batch_id", "memo", "beneficiary_id", "place_id", "ref", "actor_id", "created_at",
 )  # fmt: skip
+# Columns added to Transfer after format 1, each with the value the rows written before it hold (its
+# default). A later column enters the message as a [name, value] pair, and only when its value differs from
+# that default: so adding a column never invalidates the marks already made, and setting or clearing it
+# afterwards still changes the message. Add every new column here (a test checks that all are covered).
+LATER_FIELDS: dict[str, Any] = {}
+ALL_MARKED_FIELDS = (*MARKED_FIELDS, *LATER_FIELDS)
 _INTEGERS = frozenset(
     {"debit_account_id", "credit_account_id", "amount", "pending_id", "reverses_id", "batch_id"}
     | {"beneficiary_id", "place_id", "actor_id"}
@@ -64,7 +71,11 @@ def _canonical(name: str, value: Any) -> Any:
 
 def mark_message(values: Mapping[str, Any]) -> bytes:
     """The bytes a mark is computed over: the format tag and the marked fields, as one JSON array."""
-    parts = [FORMAT, *(_canonical(name, values[name]) for name in MARKED_FIELDS)]
+    parts: list[Any] = [FORMAT, *(_canonical(name, values[name]) for name in MARKED_FIELDS)]
+    for name, legacy in LATER_FIELDS.items():
+        value = values.get(name, legacy)  # absent: a row (or historical model) from before the column
+        if value != legacy:
+            parts.append([name, _canonical(name, value)])
     return json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -78,7 +89,7 @@ def _key() -> bytes:
 def transfer_mark(values: Mapping[str, Any] | models.Model) -> str:
     """The mark of a transfer, given its field values (a mapping by attribute name, or the row itself)."""
     if isinstance(values, models.Model):
-        values = {name: getattr(values, name) for name in MARKED_FIELDS}
+        values = {name: getattr(values, name) for name in ALL_MARKED_FIELDS}
     return hmac.new(_key(), mark_message(values), hashlib.sha256).hexdigest()
 
 

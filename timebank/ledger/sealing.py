@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Sum
 
-from .marks import MARKED_FIELDS, verify_mark
+from .marks import ALL_MARKED_FIELDS, verify_mark
 from .models import Account, Seal, Transfer
 
 POSTED = ("posted", "post")  # phases that move posted minutes (a hold released counts when posted)
@@ -251,7 +251,7 @@ def _verify_marks(report: Report) -> None:
     balances of its accounts (``balance`` problems), and if another transfer resolved or reversed it, that
     transfer's link now points at nothing (named here).
     """
-    rows = Transfer.objects.order_by("id").values("id", "mark", *MARKED_FIELDS)
+    rows = Transfer.objects.order_by("id").values("id", "mark", *ALL_MARKED_FIELDS)
     for row in rows.iterator(chunk_size=5000):
         report.marks += 1
         if not verify_mark(row, row["mark"]):

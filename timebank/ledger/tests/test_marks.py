@@ -123,7 +123,7 @@ def test_every_genuine_posting_is_marked_and_verifies_clean(ledger):
 
 def test_the_mark_covers_every_column_but_the_id_and_itself():
     columns = {f.attname for f in Transfer._meta.concrete_fields}
-    assert set(marks.MARKED_FIELDS) == columns - {"id", "mark"}
+    assert set(marks.ALL_MARKED_FIELDS) == columns - {"id", "mark"}, "a new column goes into marks.LATER_FIELDS"
     # the mark is computed in its field's pre_save, which must run after created_at got its value
     order = [f.attname for f in Transfer._meta.concrete_fields]
     assert order[-1] == "mark"
@@ -158,6 +158,18 @@ def test_each_field_changes_the_mark(ledger):
     # no field borrows characters from the next one
     moved = dict(base, memo=base["memo"] + "1", ref=base["ref"])
     assert marks.mark_message(moved) != marks.mark_message(base)
+
+
+def test_a_column_added_later_keeps_the_old_marks_and_is_covered_when_set(ledger, monkeypatch):
+    row = Transfer.objects.order_by("id").first()
+    base = {n: getattr(row, n) for n in marks.MARKED_FIELDS}
+    monkeypatch.setattr(marks, "LATER_FIELDS", {"namespace": ""})
+    assert marks.verify_mark(base, row.mark)  # the row from before the column
+    assert marks.verify_mark(base | {"namespace": ""}, row.mark)  # the column at its default
+    assert not marks.verify_mark(base | {"namespace": "client:7"}, row.mark)  # set by an intruder
+    made = marks.transfer_mark(base | {"namespace": "client:7"})
+    assert marks.verify_mark(base | {"namespace": "client:7"}, made)
+    assert not marks.verify_mark(base | {"namespace": ""}, made)  # cleared by an intruder
 
 
 def test_a_row_without_a_mark_is_refused(ledger):
