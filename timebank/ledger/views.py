@@ -31,6 +31,5 @@ def published_seal(request: HttpRequest) -> HttpResponse:
             }
         )
     context = {"latest": latest, "groups": _groups(latest.hash) if latest else [], "seals": seals}
-    response = render(request, "ledger/seal.html", context)
-    response["Cache-Control"] = "public, max-age=60"
-    return response
+    # not marked cacheable: the page carries the visitor's CSRF token (language and 长辈版 switches)
+    return render(request, "ledger/seal.html", context)
