@@ -6,6 +6,8 @@ Environment variables (all optional on a developer machine):
   SECRET_KEY        Django's signing key; also one half of the key that encrypts ID numbers
   FIELD_SALT_KEY    the other half of the encryption key for ID numbers (django-fernet-encrypted-fields)
   ID_HASH_KEY       HMAC key for the searchable hash of ID numbers
+  LEDGER_MARK_KEY   HMAC key that marks every ledger transfer (docs/ledger.md "Tamper evidence"); keep it
+                    out of the database and its backups, and never change it (docs/operators.md)
   DEBUG             1 on a developer machine only
   ALLOWED_HOSTS     comma-separated host names
   CELERY_BROKER_URL redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//; unset = tasks run eagerly
@@ -24,11 +26,13 @@ env = environ.Env()
 DEV_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 - refused outside DEBUG by a system check
 DEV_SALT_KEY = "dev-only-salt"
 DEV_ID_HASH_KEY = "dev-only-id-hash-key"
+DEV_LEDGER_MARK_KEY = "dev-only-ledger-mark-key"  # the default of LEDGER_MARK_KEY, for development only
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 SALT_KEY = env.str("FIELD_SALT_KEY", default=DEV_SALT_KEY)  # read by encrypted_fields
 ID_HASH_KEY = env.str("ID_HASH_KEY", default=DEV_ID_HASH_KEY)
+LEDGER_MARK_KEY = env.str("LEDGER_MARK_KEY", default=DEV_LEDGER_MARK_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -60,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "timebank.common.unavailable.DatabaseUnavailableMiddleware",  # a lost DB connection: 503 + Retry-After
     "timebank.common.memo.RequestMemoMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

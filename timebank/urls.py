@@ -4,6 +4,9 @@ from django.urls import include, path, re_path
 
 from timebank.api.api import api, not_found
 from timebank.certificates.views import verify as certificate_verify
+from timebank.ledger.views import published_seal
+
+handler500 = "timebank.common.unavailable.server_error"  # a lost database connection outside a view: 503
 
 
 def _api_unknown(request: HttpRequest) -> HttpResponse:
@@ -19,5 +22,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/", _api_unknown),
     path("verify/<str:code>", certificate_verify, name="certificate-verify"),
+    path("ledger/seal/", published_seal, name="ledger-seal"),
     path("", include("timebank.web.urls")),
 ]

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db.utils import Error as DatabaseLayerError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -111,6 +112,16 @@ def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return domain_error(request, BodyTooLarge(limit="?"))
 
 
+def database_error(request: HttpRequest, exc: DatabaseLayerError) -> HttpResponse:
+    """A lost database connection: 503 ``service_unavailable`` with ``Retry-After`` (retry with the same key)."""
+    from timebank.common.unavailable import connection_lost, unavailable_response
+
+    if connection_lost(exc):
+        log.warning("database connection lost during %s %s: %s", request.method, request.path, exc)
+        return unavailable_response(request)
+    return unexpected(request, exc)
+
+
 def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     """A bug: logged with its traceback, answered with the shape and no internals."""
     log.exception("API error on %s %s", request.method, request.path)
@@ -127,6 +138,7 @@ _HANDLERS: list[tuple[type[Exception], Any]] = [
     (Http404, not_found),
     (PermissionDenied, permission_denied),
     (RequestDataTooBig, too_big),
+    (DatabaseLayerError, database_error),
     (Exception, unexpected),
 ]
 for _exc, _handler in _HANDLERS:

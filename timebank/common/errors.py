@@ -65,3 +65,14 @@ class Conflict(DomainError):
     code = "conflict"
     status = 409
     message = _("This conflicts with the current state.")
+
+
+class ServiceUnavailable(DomainError):
+    """The database could not be reached (a lost connection, a restart): answered 503 with ``Retry-After``."""
+
+    code = "service_unavailable"
+    status = 503
+    message = _(
+        "The time bank is briefly unavailable, and what you just did may not have been saved. "
+        "Please try again in {seconds} seconds."
+    )

@@ -19,8 +19,9 @@ Design
   transfers when read. So two service credits to two different volunteers share no row lock at all,
   and the city's postings do not queue on one row. The public pool must never be overdrawn, so it keeps
   a cached, locked balance; only transfers that touch the pool wait on each other (see docs/ledger.md).
-* Tamper evidence: ``ledger_seal`` hashes transfers in id order into a chain of :class:`Seal` rows;
-  ``ledger_verify`` recomputes balances and seals and names any edited, removed or inserted row.
+* Tamper evidence: every transfer carries a mark (an HMAC of its fields, ``marks.py``); ``ledger_seal``
+  hashes transfers in id order into a chain of :class:`Seal` rows; ``ledger_verify`` recomputes balances,
+  marks and seals and names any edited, removed or inserted row.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from django.utils.translation import gettext_lazy as _
 
 from timebank.people.models import Resident
 from timebank.places.models import Region
+
+from .marks import MarkField
 
 
 class Account(models.Model):
@@ -138,7 +141,9 @@ class Transfer(models.Model):
     Updates: never (a trigger refuses UPDATE). Deletion: never (a trigger refuses DELETE).
     Guarantees: ``key`` unique (idempotency); amount > 0; debit ≠ credit; a post or void names exactly one
     pending transfer, which it resolves at most once (unique ``pending``), on the same accounts, for no
-    more than was reserved (trigger); a transfer is reversed at most once (unique ``reverses``).
+    more than was reserved (trigger); a transfer is reversed at most once (unique ``reverses``); every row
+    carries ``mark``, an HMAC of its fields with a key only the application holds (``marks.py``), so a row
+    written or changed around the application is named by ``ledger_verify``.
     """
 
     class Kind(models.TextChoices):
@@ -180,6 +185,8 @@ class Transfer(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # HMAC of all the fields above (see marks.py), set on insert; keep it the last field
+    mark = MarkField(max_length=64, editable=False)
 
     class Meta:
         verbose_name = _("transfer")
@@ -192,6 +199,7 @@ class Transfer(models.Model):
                 | (Q(phase__in=["posted", "pending"]) & Q(pending__isnull=True)),
                 name="transfer_resolution_names_pending",
             ),
+            models.CheckConstraint(condition=~Q(mark=""), name="transfer_marked"),
         ]
         indexes = [
             models.Index(fields=["debit_account", "id"], name="transfer_debit_idx"),

@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Max, Sum
+from django.db.models import Exists, Max, OuterRef, Sum
 
+from .marks import ALL_MARKED_FIELDS, verify_mark
 from .models import Account, Seal, Transfer
 
 POSTED = ("posted", "post")  # phases that move posted minutes (a hold released counts when posted)
@@ -133,6 +134,17 @@ def seal_transfers(*, size: int = SEAL_SIZE) -> list[Seal]:
     return made
 
 
+def published_seals(*, limit: int = 10) -> list[Seal]:
+    """The newest seals, newest first, with only what may be published (no transfer entries, no names).
+
+    Publishing the latest hash outside the database (the public page ``/ledger/seal/``, the command
+    ``ledger_seal_hash``, the monthly report) anchors the chain: whoever noted the hash of the seal up to
+    transfer #N will see a different hash for #N if the chain is ever rewritten.
+    """
+    fields = ("pk", "first_id", "last_id", "count", "hash", "created_at")
+    return list(Seal.objects.order_by("-last_id").only(*fields)[:limit])
+
+
 @dataclass
 class Problem:
     kind: str
@@ -143,6 +155,7 @@ class Problem:
 class Report:
     accounts: int = 0
     transfers: int = 0
+    marks: int = 0  # transfers whose mark was checked (every one)
     seals: int = 0
     unsealed: int = 0
     outstanding_minutes: int = 0
@@ -182,6 +195,17 @@ def _sums() -> tuple[dict[int, list[int]], int, int]:
     return sums, count, len(sums)
 
 
+def _difference(cached: list[int], summed: list[int]) -> str:
+    """What the cached balance counts that the transfers do not (a deleted row), or the reverse (a row
+    inserted around the trigger): e.g. "; the cached balance counts 90 min more posted credits"."""
+    names = ("posted debits", "posted credits", "pending debits", "pending credits")
+    parts = []
+    for name, c, s in zip(names, cached, summed, strict=True):
+        if c != s:
+            parts.append(f"{abs(c - s)} min {'more' if c > s else 'fewer'} {name}")
+    return "; the cached balance counts " + ", ".join(parts) if parts else ""
+
+
 def verify_ledger() -> Report:
     """Recompute every balance from the transfers, check conservation and every seal; name each problem."""
     report = Report()
@@ -198,7 +222,8 @@ def verify_ledger() -> Report:
                         "balance",
                         f"account {account.code} ({account.name}): cached debits/credits posted "
                         f"{cached[0]}/{cached[1]}, pending {cached[2]}/{cached[3]}; "
-                        f"the transfers give {d_p}/{c_p}, pending {d_h}/{c_h}",
+                        f"the transfers give {d_p}/{c_p}, pending {d_h}/{c_h}"
+                        + _difference(cached, [d_p, c_p, d_h, c_h]),
                     )
                 )
             total += account.credits_posted - account.debits_posted
@@ -213,8 +238,41 @@ def verify_ledger() -> Report:
     report.total_minutes = total
     if total != 0:
         report.problems.append(Problem("conservation", f"the accounts sum to {total} minutes instead of 0"))
+    _verify_marks(report)
     _verify_seals(report)
     return report
+
+
+def _verify_marks(report: Report) -> None:
+    """Every transfer's mark matches its fields, and every hold or original it points at still exists.
+
+    A row inserted or edited without the application's key is named by id, whether or not it was sealed.
+    A row deleted after sealing is named by the seals; one deleted before sealing changes the cached
+    balances of its accounts (``balance`` problems), and if another transfer resolved or reversed it, that
+    transfer's link now points at nothing (named here).
+    """
+    rows = Transfer.objects.order_by("id").values("id", "mark", *ALL_MARKED_FIELDS)
+    for row in rows.iterator(chunk_size=5000):
+        report.marks += 1
+        if not verify_mark(row, row["mark"]):
+            report.problems.append(
+                Problem(
+                    "row_forged",
+                    f"transfer #{row['id']}: its mark does not match its contents: it was written or changed "
+                    "outside the application",
+                )
+            )
+    for link, what in (("pending_id", "the hold it resolves"), ("reverses_id", "the transfer it reverses")):
+        dangling = (
+            Transfer.objects.filter(**{f"{link}__isnull": False})
+            .exclude(Exists(Transfer.objects.filter(pk=OuterRef(link))))
+            .order_by("id")
+            .values_list("id", link)
+        )
+        for tid, target in dangling:
+            report.problems.append(
+                Problem("row_missing", f"transfer #{target} is gone: transfer #{tid} points at it as {what}")
+            )
 
 
 def _verify_seals(report: Report) -> None:

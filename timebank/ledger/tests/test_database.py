@@ -13,6 +13,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from timebank.ledger import services
+from timebank.ledger.marks import transfer_mark
 from timebank.ledger.models import Account, Seal, Transfer
 from timebank.ledger.sealing import seal_transfers, verify_ledger
 
@@ -22,13 +23,31 @@ _keys = itertools.count(1)
 
 
 def insert(debit: int, credit: int, amount: int, *, phase="posted", pending=None, reverses=None, kind="adjustment"):
-    """INSERT a transfer row directly; returns its id."""
+    """INSERT a transfer row directly (with a genuine mark, so only the constraints and triggers judge it)."""
     key = f"raw-sql-{next(_keys)}"
+    values = {
+        "key": key,
+        "request_hash": "raw",
+        "debit_account_id": debit,
+        "credit_account_id": credit,
+        "amount": amount,
+        "kind": kind,
+        "phase": phase,
+        "pending_id": pending,
+        "reverses_id": reverses,
+        "batch_id": None,
+        "memo": "",
+        "beneficiary_id": None,
+        "place_id": None,
+        "ref": "",
+        "actor_id": None,
+        "created_at": timezone.now(),
+    }
     with connection.cursor() as cur:
         cur.execute(
             "INSERT INTO ledger_transfer (key, request_hash, debit_account_id, credit_account_id, amount, kind, phase,"
-            " pending_id, reverses_id, batch_id, memo, place_id, ref, actor_id, created_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, '', NULL, '', NULL, %s)",
+            " pending_id, reverses_id, batch_id, memo, place_id, ref, actor_id, created_at, mark)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, '', NULL, '', NULL, %s, %s)",
             [
                 key,
                 "raw",
@@ -39,7 +58,8 @@ def insert(debit: int, credit: int, amount: int, *, phase="posted", pending=None
                 phase,
                 pending,
                 reverses,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
+                connection.ops.adapt_datetimefield_value(values["created_at"]),
+                transfer_mark(values),
             ],
         )
     return Transfer.objects.get(key=key).pk

@@ -12,18 +12,26 @@ import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from timebank.ledger import services
+from timebank.ledger.marks import transfer_mark
 from timebank.ledger.models import Account, Seal, Transfer
 from timebank.ledger.sealing import GENESIS, seal_transfers, verify_ledger
 
 pytestmark = pytest.mark.django_db
 
-_install = importlib.import_module("timebank.ledger.migrations.0002_triggers_and_system_accounts")
+_SQL_DIR = Path(importlib.import_module("timebank.ledger").__file__).resolve().parent / "sql"
+
+
+def _current_statements(vendor: str) -> list[str]:
+    """The ledger's current SQL (``sql/<vendor>.sql``, equal to what the latest SQL migration installed)."""
+    text = (_SQL_DIR / f"{vendor}.sql").read_text(encoding="utf-8")
+    return [s.strip() for s in text.split("-- statement") if s.strip()]
 
 
 def execute(sql: str, params: list | None = None) -> list[tuple]:
@@ -53,7 +61,7 @@ def triggers_off(table: str) -> Iterator[None]:
     try:
         yield
     finally:
-        recreated = [sql for sql in _install.statements("sqlite") if any(f"TRIGGER {n} " in sql for n in names)]
+        recreated = [sql for sql in _current_statements("sqlite") if any(f"TRIGGER {n} " in sql for n in names)]
         assert len(recreated) == len(names)
         for sql in recreated:
             execute(sql)
@@ -250,10 +258,28 @@ def test_a_gap_in_the_ids_longer_than_a_seal_keeps_the_chain_contiguous(make_res
     services.service_credit(key="seal-gap-before", volunteer=v, payer="government", elder=None, minutes=30)
     last = Transfer.objects.order_by("-id").first()
     far = last.pk + 25
+    # a row written by the application with raw SQL (so it carries a genuine mark), far after the last id
+    row = Transfer(
+        key="seal-gap-far",
+        request_hash="raw",
+        debit_account_id=last.debit_account_id,
+        credit_account_id=last.credit_account_id,
+        amount=30,
+        kind="adjustment",
+        phase="posted",
+        created_at=last.created_at,
+    )
     execute(
         "INSERT INTO ledger_transfer (id, key, request_hash, debit_account_id, credit_account_id, amount, kind, phase,"
-        " memo, ref, created_at) VALUES (%s, 'seal-gap-far', 'raw', %s, %s, 30, 'adjustment', 'posted', '', '', %s)",
-        [far, last.debit_account_id, last.credit_account_id, connection.ops.adapt_datetimefield_value(last.created_at)],
+        " memo, ref, created_at, mark)"
+        " VALUES (%s, 'seal-gap-far', 'raw', %s, %s, 30, 'adjustment', 'posted', '', '', %s, %s)",
+        [
+            far,
+            last.debit_account_id,
+            last.credit_account_id,
+            connection.ops.adapt_datetimefield_value(last.created_at),
+            transfer_mark(row),
+        ],
     )
     services.service_credit(key="seal-gap-after", volunteer=v, payer="government", elder=None, minutes=30)
     seals = seal_transfers(size=7)
