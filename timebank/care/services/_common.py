@@ -19,6 +19,8 @@ from timebank.care.models import (
 )
 from timebank.ledger import selectors as ledger_selectors
 from timebank.ledger import services as ledger
+from timebank.ledger.errors import InsufficientBalance
+from timebank.ledger.models import Transfer
 from timebank.people.models import Relationship, Resident
 from timebank.people.selectors import can_manage_resident, eligibility
 
@@ -116,3 +118,44 @@ def _payer_now(need: Need, minutes: int) -> tuple[str, str]:
         if ledger_selectors.balance(pool).available < minutes:
             return Need.Payer.GOVERNMENT, "; the public pool was short, the government paid"
     return need.payer, ""
+
+
+# --------------------------------------------------------------------------------------------- reservations
+# A need paid by the elder's own hours holds them in the ledger from publication: a pending transfer from the
+# elder's account to the guarantee account (a derived account, never locked), so the ledger itself refuses a
+# family transfer, donation or other redemption that would spend them. The hold is voided when the need ends
+# without spending them (cancelled, expired, too short to earn hours) and when the visit is paid or disputed,
+# in the same transaction as the redemption or dispute hold that replaces it (the hold cannot be posted to the
+# volunteer: a hold's receiver is fixed when it is made, and the volunteer is not known at publication).
+
+
+def _reserve(need: Need, *, actor: User | None) -> None:
+    """Hold ``need.minutes_reserved`` of the elder's own hours for ``need`` (inside the caller's transaction).
+
+    Raises :class:`NotEnoughHours` when the elder's available hours (already net of other holds) are short;
+    the ledger decides on the locked account row, so two publications or a publication and a transfer racing
+    for the same hours cannot both have them.
+    """
+    try:
+        need.hold = ledger.transfer_post(
+            key=f"need-{need.pk}-reserve",
+            debit=ledger.account_for(need.elder),
+            credit=ledger.system_account("guarantee"),
+            minutes=need.minutes_reserved,
+            kind=Transfer.Kind.REDEMPTION,
+            actor=actor,
+            memo=need.item.name,
+            ref=f"need:{need.pk}",
+            hold=True,
+        )
+    except InsufficientBalance:
+        raise _not_enough(need.elder, need.minutes_reserved) from None
+    need.save(update_fields=["hold"])
+
+
+def _release(need: Need, *, actor: User | None, reason: str) -> None:
+    """Void the need's reservation hold, if it has one (inside the caller's transaction, the need locked)."""
+    if need.hold_id is None:
+        return
+    hold = Transfer.objects.select_related("debit_account", "credit_account").get(pk=need.hold_id)
+    ledger.hold_void(key=f"need-{need.pk}-release", pending=hold, actor=actor, reason=reason)

@@ -21,7 +21,7 @@ from timebank.ledger.errors import InsufficientBalance
 
 if TYPE_CHECKING:
     from timebank.people.models import User
-from ._common import NS, VS, _confirmer, _move_need, _move_visit, _not_enough, _payer_now
+from ._common import NS, VS, _confirmer, _move_need, _move_visit, _not_enough, _payer_now, _release
 
 
 def visit_confirm(*, actor: User, visit: Visit) -> Visit:
@@ -60,6 +60,9 @@ def visit_confirm(*, actor: User, visit: Visit) -> Visit:
                 ref=f"visit:{visit.pk}",
             )
 
+        # The hours reserved at publication are released and spent in this one transaction: the redemption
+        # below takes the actual credited minutes, which may be fewer or more than were reserved.
+        _release(need, actor=actor, reason="paid by the visit's confirmation")
         try:
             credit = pay(payer)
         except InsufficientBalance:

@@ -38,7 +38,7 @@ from timebank.places.geo import valid_coordinates
 
 if TYPE_CHECKING:
     from timebank.people.models import User
-from ._common import NS, VS, _default_payer, _move_need, _move_visit, _not_enough, _via
+from ._common import NS, VS, _default_payer, _move_need, _move_visit, _not_enough, _release, _reserve, _via
 from .catalogue import item_current_version
 
 
@@ -146,17 +146,20 @@ def need_publish(
                 minutes_reserved=estimate if payer == Need.Payer.OWN else 0,
             )
             CareEvent.objects.create(need=need, to_status=NS.OPEN, actor=actor, note=f"via {via}")
+            if payer == Need.Payer.OWN:
+                _reserve(need, actor=actor)  # held in the ledger: nothing else can spend these hours now
             needs.append(need)
     return needs
 
 
 def _reserved_by_open_needs(elder: Resident) -> int:
-    """Own hours promised to needs not yet paid. A need whose visit is disputed is left out: its hours are
-    already held in the ledger (a pending transfer), which the available balance counts."""
+    """Own hours promised to needs not yet paid that the ledger does not hold: needs published before
+    reservations were held in the ledger (new needs have a ``hold``, which the available balance already
+    counts). A need whose visit is disputed is left out too: its hours are held by the dispute."""
     from django.db.models import Sum
 
     return (
-        Need.objects.filter(elder=elder, payer=Need.Payer.OWN, status__in=[NS.OPEN, NS.ASSIGNED])
+        Need.objects.filter(elder=elder, payer=Need.Payer.OWN, status__in=[NS.OPEN, NS.ASSIGNED], hold__isnull=True)
         .exclude(visits__status=VS.DISPUTED)
         .aggregate(s=Sum("minutes_reserved"))["s"]
         or 0
@@ -178,6 +181,7 @@ def need_cancel(*, actor: User, need: Need, reason: str) -> Need:
             visit.save(update_fields=["status"])
         _move_need(need, NS.CANCELLED, actor=actor, note=reason)
         need.save(update_fields=["status"])
+        _release(need, actor=actor, reason=reason)
     return need
 
 
@@ -217,6 +221,7 @@ def needs_expire(*, now: dt.datetime | None = None) -> int:
                 continue
             _move_need(locked, NS.EXPIRED, actor=None, note="window passed")
             locked.save(update_fields=["status"])
+            _release(locked, actor=None, reason="window passed")
             count += 1
     return count
 
@@ -236,6 +241,7 @@ def need_fulfil_by_guarantee(*, actor: User, need: Need, provider: str, minutes:
     with transaction.atomic():
         need = Need.objects.select_for_update().get(pk=need.pk)
         _move_need(need, NS.GUARANTEED, actor=actor, note=provider)
+        _release(need, actor=actor, reason=provider)  # the guarantee purchase below spends the hours instead
         try:
             ledger.guarantee_redeem(
                 key=f"need-{need.pk}-guarantee",
