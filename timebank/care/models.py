@@ -210,6 +210,7 @@ class Visit(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         NO_SHOW = "no_show", _("Volunteer did not come")
         VOIDED = "voided", _("Not paid after a complaint")
+        TOO_SHORT = "too_short", _("Too short to earn hours")
 
     need = models.ForeignKey(Need, on_delete=models.PROTECT, related_name="visits")
     volunteer = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="visits")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from timebank.care.errors import (
@@ -11,6 +14,7 @@ from timebank.care.errors import (
     IllegalTransition,
     NotEnoughHours,
     NotTheirElder,
+    TooShort,
 )
 from timebank.care.models import (
     CareEvent,
@@ -21,6 +25,7 @@ from timebank.ledger import selectors as ledger_selectors
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import InsufficientBalance
 from timebank.ledger.models import Transfer
+from timebank.notify.services import notification_send
 from timebank.people.models import Relationship, Resident
 from timebank.people.selectors import can_manage_resident, eligibility
 
@@ -35,11 +40,12 @@ VS = Visit.Status
 VISIT_MOVES: dict[str, set[str]] = {
     VS.ASSIGNED: {VS.CHECKED_IN, VS.CANCELLED, VS.NO_SHOW},
     VS.CHECKED_IN: {VS.CHECKED_OUT},
-    VS.CHECKED_OUT: {VS.CONFIRMED, VS.DISPUTED},
+    VS.CHECKED_OUT: {VS.CONFIRMED, VS.DISPUTED, VS.TOO_SHORT},
     VS.DISPUTED: {VS.CONFIRMED, VS.VOIDED},
     VS.CONFIRMED: {VS.RATED},
     VS.RATED: set(),
     VS.VOIDED: set(),
+    VS.TOO_SHORT: set(),
     VS.CANCELLED: set(),
     VS.NO_SHOW: set(),
 }
@@ -159,3 +165,44 @@ def _release(need: Need, *, actor: User | None, reason: str) -> None:
         return
     hold = Transfer.objects.select_related("debit_account", "credit_account").get(pk=need.hold_id)
     ledger.hold_void(key=f"need-{need.pk}-release", pending=hold, actor=actor, reason=reason)
+
+
+# --------------------------------------------------------------------------------------------- too short
+
+
+def _least_minutes(coefficient: Decimal) -> int:
+    """The fewest actual minutes that earn any hours for an item of ``coefficient`` under the rounding policy."""
+    for minutes in range(1, 24 * 60):
+        if ledger.credited_minutes(minutes, coefficient) > 0:
+            return minutes
+    return 24 * 60
+
+
+def _too_short(visit: Visit) -> TooShort:
+    coefficient = visit.need.item_version.coefficient
+    return TooShort(minutes=visit.actual_minutes, least=_least_minutes(coefficient))
+
+
+def _close_too_short(visit: Visit, need: Need, *, actor: User | None) -> None:
+    """End a checked-out visit whose minutes round to no hours at all (inside the caller's transaction, the
+    visit and its need locked): nothing moves in the ledger, the need is done, the hours reserved for it are
+    released, and the elder is told (a visit of a few minutes could otherwise never be confirmed or paid)."""
+    note = f"{visit.actual_minutes} min: too short to earn hours"
+    _move_visit(visit, VS.TOO_SHORT, actor=actor, note=note)
+    visit.credited_minutes = 0
+    visit.save(update_fields=["status", "credited_minutes"])
+    _move_need(need, NS.DONE, actor=actor, note=note)
+    need.save(update_fields=["status"])
+    _release(need, actor=actor, reason=note)
+    # Written in the elder's language: no preference is stored for residents, so the site's default.
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _(
+            "The visit of %(volunteer)s on %(day)s lasted only %(minutes)s minutes, too short to earn hours, so "
+            "nothing was paid for it. If you still need the service, please ask again or call your community "
+            "station."
+        ) % {
+            "volunteer": visit.volunteer.name,
+            "day": timezone.localtime(visit.check_in_at or timezone.now()).strftime("%Y-%m-%d"),
+            "minutes": visit.actual_minutes,
+        }
+    notification_send(recipient=need.elder, topic="care.too_short", text=text)

@@ -21,7 +21,18 @@ from timebank.ledger.errors import InsufficientBalance
 
 if TYPE_CHECKING:
     from timebank.people.models import User
-from ._common import NS, VS, _confirmer, _move_need, _move_visit, _not_enough, _payer_now, _release
+from ._common import (
+    NS,
+    VS,
+    _close_too_short,
+    _confirmer,
+    _move_need,
+    _move_visit,
+    _not_enough,
+    _payer_now,
+    _release,
+    _too_short,
+)
 
 
 def visit_confirm(*, actor: User, visit: Visit) -> Visit:
@@ -41,10 +52,15 @@ def visit_confirm(*, actor: User, visit: Visit) -> Visit:
         )
         if visit.status in (VS.CONFIRMED, VS.RATED):  # pressed again: it is done, nothing more happens
             return visit
+        if visit.status == VS.TOO_SHORT:
+            raise _too_short(visit)
         if visit.status != VS.CHECKED_OUT or visit.actual_minutes is None:
             raise IllegalTransition(thing=_("visit"), status=Visit.Status(visit.status).label)
         need = visit.need
         minutes = ledger.credited_minutes(visit.actual_minutes, need.item_version.coefficient)
+        if minutes == 0:  # checked out before short visits were closed at check-out: it ends now, unpaid
+            _close_too_short(visit, need, actor=actor)
+            return visit
         payer, note = _payer_now(need, minutes)
 
         def pay(payer: str) -> ledger.Credit:

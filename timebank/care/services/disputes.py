@@ -26,7 +26,7 @@ from timebank.people.selectors import can_manage_resident
 
 if TYPE_CHECKING:
     from timebank.people.models import User
-from ._common import NS, VS, _confirmer, _move_need, _move_visit, _not_enough, _payer_now, _release
+from ._common import NS, VS, _confirmer, _move_need, _move_visit, _not_enough, _payer_now, _release, _too_short
 
 
 def visit_dispute(*, actor: User, visit: Visit, complaint: str) -> Dispute:
@@ -44,6 +44,8 @@ def visit_dispute(*, actor: User, visit: Visit, complaint: str) -> Dispute:
             raise IllegalTransition(thing=_("visit"), status=Visit.Status(visit.status).label)
         need = visit.need
         minutes = ledger.credited_minutes(visit.actual_minutes, need.item_version.coefficient)
+        if minutes == 0:  # nothing is paid, so nothing to hold; a complaint goes with the rating
+            raise _too_short(visit)
         _release(need, actor=actor, reason="held by the dispute instead")  # replaced by the dispute's hold
         try:
             held = ledger.service_credit(

@@ -42,7 +42,7 @@ def visit_rate(
     clean_tags = [str(t)[:24] for t in (tags or [])][:8]
     with transaction.atomic():
         visit = Visit.objects.select_for_update().get(pk=visit.pk)
-        if visit.status not in (VS.CONFIRMED, VS.RATED, VS.VOIDED):
+        if visit.status not in (VS.CONFIRMED, VS.RATED, VS.VOIDED, VS.TOO_SHORT):
             raise IllegalTransition(thing=_("visit"), status=Visit.Status(visit.status).label)
         if Rating.objects.filter(visit=visit, side=side).exists():
             raise AlreadyRated()

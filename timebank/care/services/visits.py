@@ -24,13 +24,14 @@ from timebank.care.models import (
     Visit,
 )
 from timebank.common.selectors import policy_value
+from timebank.ledger import services as ledger
 from timebank.people.models import Resident
 from timebank.people.selectors import can_manage_resident
 from timebank.places.geo import haversine_m, valid_coordinates
 
 if TYPE_CHECKING:
     from timebank.people.models import User
-from ._common import VS, _move_visit
+from ._common import VS, _close_too_short, _move_visit
 from .elder_cards import _code_matches
 
 
@@ -112,7 +113,13 @@ def visit_check_out(
     lon: float | None = None,
     at: dt.datetime | None = None,
 ) -> Visit:
-    """The volunteer leaves. Refused when the times are not plausible (see the policies ``care.*``)."""
+    """The volunteer leaves. Refused when the times are not plausible (see the policies ``care.*``).
+
+    A visit so short that its minutes round to no hours (under 15 minutes with the default half-hour steps)
+    ends at once as "too short to earn hours": it could never be confirmed or paid, so it is closed here, the
+    need is done, any own hours reserved for it are released and the elder is told (see ``_close_too_short``).
+    The returned visit's status says which happened.
+    """
     moment = at or timezone.now()
     by_station = actor.resident_id != visit.volunteer_id
     if by_station and not can_manage_resident(actor, visit.need.elder):
@@ -158,4 +165,6 @@ def visit_check_out(
         visit.check_out_at = moment
         visit.actual_minutes = minutes
         visit.save(update_fields=["status", "check_out_at", "actual_minutes"])
+        if ledger.credited_minutes(minutes, visit.need.item_version.coefficient) == 0:
+            _close_too_short(visit, visit.need, actor=actor)
     return visit
