@@ -48,7 +48,9 @@ def test_confirming_a_too_short_visit_says_why_and_writes_nothing(world, checked
         services.visit_confirm(actor=world.son, visit=visit)
     assert info.value.code == "care.too_short" and info.value.status == 409
     with translation.override("zh-hans"):
-        assert info.value.text == "这次服务只有 14 分钟，时间太短，不计时间（服务满 15 分钟才计时间）：这次服务不支付时间。"
+        assert info.value.text == (
+            "这次服务只有 14 分钟，时间太短，不计时间（服务满 15 分钟才计时间）：这次服务不支付时间。"
+        )
     with translation.override("en"):
         assert "from 15 minutes" in info.value.text
     with pytest.raises(errors.IllegalTransition):
@@ -63,7 +65,8 @@ def test_fifteen_minutes_is_enough(world, checked_out):
 
 
 def test_the_least_minutes_follow_the_coefficient_and_the_rounding(world, checked_out):
-    policy_set(actor=None, key="ledger.rounding_mode", value="down", effective_from=timezone.localdate(), allow_past=True)
+    today = timezone.localdate()
+    policy_set(actor=None, key="ledger.rounding_mode", value="down", effective_from=today, allow_past=True)
     visit = checked_out(minutes=29)
     assert visit.status == Visit.Status.TOO_SHORT
     with pytest.raises(errors.TooShort) as info:
