@@ -1,6 +1,8 @@
 """In-process profile for bench/api_bench.py: where one request's time goes (cProfile + SQL count).
 
-    .venv/bin/python bench/_api_profile.py TARGETS_CONFIRM TARGETS_BALANCE [--n 20]
+    .venv/bin/python bench/_api_profile.py TARGETS_CONFIRM TARGETS_BALANCE [TARGETS_WRITE] [--n 20]
+
+Statements are counted as Django's cursor sees them: BEGIN and COMMIT of a write are not among them (add 2).
 
 Sends each request through Django's full stack (middleware, django-ninja, auth, the care and ledger
 services) with the test client, on the benchmark's database, after one warm-up request. Prints JSON.
@@ -83,13 +85,20 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("confirm")
     ap.add_argument("balance")
+    ap.add_argument("write", nargs="?", default="", help="the baseline write's targets (POST /api/v1/bench/write)")
     ap.add_argument("--n", type=int, default=20)
     args = ap.parse_args()
     import django
 
     django.setup()
     from django.test import Client
+    from django.utils import timezone
 
+    from timebank.api.models import ApiToken
+
+    # As under steady load, every token was used within the minute: no request below records its use (an
+    # UPDATE once a minute per token, see api.services.token_touch), so the statement counts are per request.
+    ApiToken.objects.update(last_used_at=timezone.now())
     client = Client()
     client.get("/api/v1/health")
     t0 = time.perf_counter()
@@ -101,6 +110,8 @@ def main() -> int:
         "confirm": profile(client, "POST", lines(args.confirm), args.n),
         "balance": profile(client, "GET", lines(args.balance), args.n),
     }
+    if args.write:
+        result["write"] = profile(client, "POST", lines(args.write), args.n)
     print("PROFILE " + json.dumps(result))
     return 0
 

@@ -30,6 +30,14 @@ PASSWORD = "Tb-test-pass-2026"  # noqa: S105 - test fixture
 
 
 @pytest.fixture(autouse=True)
+def _fresh_webhook_endpoints() -> None:
+    """Each process caches the active webhook endpoints; a test's endpoints vanish with its rollback."""
+    from timebank.certificates.webhooks import endpoints_changed
+
+    endpoints_changed()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings: Any) -> None:
     """Fast password hashing; plain static storage (the manifest and STATIC_ROOT exist only after
     ``collectstatic``; the app's own static files are served from the app directories)."""

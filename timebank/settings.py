@@ -103,7 +103,13 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'd
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Keep connections open between requests (a new PostgreSQL connection costs more than most requests).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No health check per request: with it Django sends a "SELECT 1" round trip before the first query of every
+# request that reuses a connection, only to spare the one request that would meet a connection the server
+# closed meanwhile (a restart, an idle timeout in a proxy). Without it that request fails with a lost
+# connection (answered 503 with Retry-After, so the client retries), Django drops the broken connection at
+# the end of the request, and the next request opens a fresh one. Set CONN_HEALTH_CHECKS=true where
+# connections are often cut while idle (e.g. behind a pooler with a short idle timeout).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run while one writer writes; the timeout makes writers queue instead of failing.
     DATABASES["default"]["OPTIONS"] = {
@@ -193,6 +199,8 @@ CITY_REGION_CODE = "442000"
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)  # larger JSON bodies: 413
 API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)  # requests per token per window
 API_RATE_WINDOW_SECONDS = env.int("API_RATE_WINDOW_SECONDS", default=60)
+# POST /api/v1/bench/write, the API benchmark's baseline write (bench/api_bench.py sets it): off elsewhere.
+API_BENCH_ENDPOINTS = env.bool("API_BENCH_ENDPOINTS", default=False)
 NINJA_PAGINATION_MAX_LIMIT = 100
 
 # The public address printed on certificates (their QR codes point to <PUBLIC_BASE_URL>/verify/<code>).

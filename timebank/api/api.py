@@ -11,11 +11,13 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import transaction
 from django.db.utils import Error as DatabaseLayerError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from timebank.common.errors import DomainError, NotAllowed, NotFound
@@ -27,6 +29,7 @@ from .common import SizedJsonParser, responses
 from .errors import BodyTooLarge, MalformedBody, NotAuthenticated, RateLimited, ValidationFailed
 from .exchange import router as exchange_router
 from .ledger import router as ledger_router
+from .models import BenchmarkWrite
 from .needs import router as needs_router
 from .people import router as people_router
 from .privacy import router as privacy_router
@@ -165,6 +168,23 @@ def me(request: HttpRequest) -> dict[str, Any]:
 def health(request: HttpRequest) -> dict[str, bool]:
     """A trivial endpoint for probes and the API benchmark's baseline: it touches neither the database nor auth."""
     return {"ok": True}
+
+
+@api.post(
+    "/bench/write",
+    response={201: dict[str, int]},
+    auth=auth_for("write"),
+    include_in_schema=False,
+    summary="Benchmark baseline: token auth, one INSERT in a transaction, commit",
+)
+def bench_write(request: HttpRequest) -> Status[dict[str, int]]:
+    """The least a Django write can do (the API benchmark's baseline for the confirmation): authenticate the
+    token, insert one row in a transaction, commit. Off (404) unless ``API_BENCH_ENDPOINTS`` is set."""
+    if not settings.API_BENCH_ENDPOINTS:
+        raise NotFound()
+    with transaction.atomic():
+        row = BenchmarkWrite.objects.create(caller=caller(request).pk)
+    return Status(201, {"id": row.pk})
 
 
 api.add_router("/people", people_router)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import FilteredRelation, Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Status
 from ninja.params import functions as param_functions
 
-from timebank.common.errors import InvalidInput
+from timebank.common.errors import InvalidInput, NotFound
 from timebank.ledger import selectors, services
 from timebank.ledger.models import Account, Transfer
 from timebank.people.models import Resident, User
@@ -23,6 +24,7 @@ from .auth import auth_for, caller
 from .common import MAX_ID, IdInt, In, get_visible, id_path, responses
 from .errors import KeyMismatch, KeyRequired, NoResident
 from .schemas import BalanceOut, StatementOut, TransferOut
+from .selectors import visible_residents_q
 
 router = Router(tags=["ledger"])
 
@@ -37,10 +39,26 @@ def _resident(user: User, resident_id: int) -> Resident:
     "/residents/{resident_id}/balance", response=responses(BalanceOut), auth=auth_for("read"), summary="Balance"
 )
 def balance(request: HttpRequest, resident_id: int = id_path()) -> dict[str, Any]:
-    resident = _resident(caller(request), resident_id)
-    b = selectors.resident_balance(resident)
+    # One statement after authentication: the scope check and the personal account's four counters together
+    # (selectors.resident_balance would read the caller's roles, the resident and the account one by one).
+    rows: list[tuple[Any, Any, Any, Any]] = list(
+        Resident.objects.filter(visible_residents_q(caller(request)), pk=resident_id)
+        .annotate(personal=FilteredRelation("accounts", condition=Q(accounts__kind=Account.Kind.PERSONAL)))
+        .values_list(
+            "personal__credits_posted",
+            "personal__debits_posted",
+            "personal__credits_pending",
+            "personal__debits_pending",
+        )[:1]
+        if 0 < resident_id <= MAX_ID
+        else []
+    )
+    if not rows:
+        raise NotFound()
+    credits, debits, held_in, held_out = (value or 0 for value in rows[0])  # no account yet: all 0
+    b = selectors.Balance(credits - debits, held_in, held_out)
     return {
-        "resident_id": resident.pk,
+        "resident_id": resident_id,
         "posted_minutes": b.posted,
         "available_minutes": b.available,
         "held_in_minutes": b.held_in,
@@ -62,12 +80,26 @@ class StatementQuery(In):
     summary="Statement: a calendar month, or the latest entries",
 )
 def statement(request: HttpRequest, query: Query[StatementQuery], resident_id: int = id_path()) -> dict[str, Any]:
-    resident = _resident(caller(request), resident_id)
-    account = Account.objects.filter(resident=resident, kind=Account.Kind.PERSONAL).first()
+    # The scope check and the account in one statement (as for the balance); the lines are the ledger's.
+    found = list(
+        Account.objects.filter(
+            pk__in=Resident.objects.filter(visible_residents_q(caller(request)), pk=resident_id)
+            .annotate(personal=FilteredRelation("accounts", condition=Q(accounts__kind=Account.Kind.PERSONAL)))
+            .values("personal__id")
+        )
+        if 0 < resident_id <= MAX_ID
+        else []
+    )
+    account = found[0] if found else None
+    if account is None and not (
+        0 < resident_id <= MAX_ID
+        and Resident.objects.filter(visible_residents_q(caller(request)), pk=resident_id).exists()
+    ):
+        raise NotFound()
     if account is None:  # no transfer yet: an empty statement (reading opens no account)
         period = f"{query.year}-{query.month:02d}" if query.year and query.month else ""
         return {
-            "resident_id": resident.pk,
+            "resident_id": resident_id,
             "period": period,
             "opening_minutes": 0,
             "closing_minutes": 0,
@@ -81,7 +113,7 @@ def statement(request: HttpRequest, query: Query[StatementQuery], resident_id: i
     else:
         st = selectors.statement_recent(account, limit=query.limit)
     return {
-        "resident_id": resident.pk,
+        "resident_id": resident_id,
         "period": st.period,
         "opening_minutes": st.opening,
         "closing_minutes": st.closing,

@@ -39,3 +39,21 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in (self.scopes or [])
+
+
+class BenchmarkWrite(models.Model):
+    """A row written by the benchmark's baseline endpoint (``POST /api/v1/bench/write``, off unless
+    ``API_BENCH_ENDPOINTS`` is set): the least a Django write can do, to compare the real writes with.
+
+    Updates: never. Deletion: free (nothing refers to it; nothing reads it). Guarantees: none needed.
+    """
+
+    caller = models.BigIntegerField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "benchmark write"
+        verbose_name_plural = "benchmark writes"
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.at:%Y-%m-%d %H:%M:%S}"

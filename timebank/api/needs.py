@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Status
 from pydantic import AwareDatetime
 
 from timebank.care import selectors, services
+from timebank.care.errors import CannotConfirm
 from timebank.care.models import Application, Dispute, Need, Rating, Visit
 from timebank.common.errors import NotFound
 from timebank.people.models import User
@@ -27,7 +28,16 @@ router = Router(tags=["needs and visits"])
 
 NeedStatus = Literal["open", "assigned", "done", "cancelled", "expired", "guaranteed"]
 VisitStatus = Literal[
-    "assigned", "checked_in", "checked_out", "confirmed", "rated", "disputed", "cancelled", "no_show", "voided"
+    "assigned",
+    "checked_in",
+    "checked_out",
+    "confirmed",
+    "rated",
+    "disputed",
+    "cancelled",
+    "no_show",
+    "voided",
+    "too_short",
 ]
 
 
@@ -208,7 +218,11 @@ def visit_check_out(request: HttpRequest, payload: PositionIn, visit_id: int = i
 )
 def visit_confirm(request: HttpRequest, visit_id: int = id_path()) -> Visit:
     user = caller(request)
-    return services.visit_confirm(actor=user, visit=_visit(user, visit_id))
+    try:  # by id: the service reads the visit once, locked, with the caller's right to confirm it
+        return services.visit_confirm(actor=user, visit=visit_id)
+    except CannotConfirm:
+        _visit(user, visit_id)  # a visit the caller may not even see is not found (404), as everywhere else
+        raise
 
 
 class RatingIn(In):

@@ -98,6 +98,14 @@ class NotEnoughHours(Conflict):
     message = _("{name} has {available} h available; this service needs about {needed} h.")
 
 
+class TooShort(Conflict):
+    code = "care.too_short"
+    message = _(
+        "This visit lasted {minutes} minutes, too short to earn hours (a visit earns hours from {least} minutes): "
+        "nothing is paid for it."
+    )
+
+
 class GuaranteeNotYet(Conflict):
     code = "care.guarantee_not_yet"
     message = _("The government guarantee is used only for a redemption no volunteer took within {hours} hours.")

@@ -105,7 +105,8 @@ class Need(models.Model):
     """A request for a service for one elder, in a time window.
 
     Updates: ``status`` through the services only. Deletion: never.
-    Guarantees: the window ends after it starts (CHECK); the payer is fixed at publication.
+    Guarantees: the window ends after it starts (CHECK); the payer is fixed at publication; the own hours a
+    need will spend are held in the ledger (``hold``) while it is open or assigned.
     """
 
     class Status(models.TextChoices):
@@ -144,6 +145,12 @@ class Need(models.Model):
     series = models.CharField(max_length=40, blank=True, db_index=True, help_text="weekly needs share a series")
     payer = models.CharField(_("who pays"), max_length=12, choices=Payer.choices)
     minutes_reserved = models.PositiveIntegerField(default=0)
+    #: For a need paid by the elder's own hours: the ledger hold that reserves ``minutes_reserved`` of them
+    #: from publication until the need is paid, cancelled or expired (then voided). Needs published before
+    #: holds existed have none; :func:`timebank.care.services.need_publish` still counts those by hand.
+    hold = models.OneToOneField(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="reserved_for_need"
+    )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -203,6 +210,7 @@ class Visit(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         NO_SHOW = "no_show", _("Volunteer did not come")
         VOIDED = "voided", _("Not paid after a complaint")
+        TOO_SHORT = "too_short", _("Too short to earn hours")
 
     need = models.ForeignKey(Need, on_delete=models.PROTECT, related_name="visits")
     volunteer = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="visits")

@@ -31,8 +31,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from timebank.common.memo import forget, remembered
-
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -88,6 +86,36 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), int(_setting("BACKOFF_MAX", BACKOFF_MAX))))
 
 
+# --------------------------------------------------------------------------------------------- endpoints
+# Every commit that emits an event needs the active endpoints. They change a few times a year, so each
+# process keeps them for ENDPOINTS_TTL seconds instead of reading them after every commit. A write of an
+# endpoint (this module, the admin, the ORM: any save or delete) empties the cache of the process that wrote
+# at once; other processes see the change within the TTL. So a new endpoint receives the events emitted from
+# at most ENDPOINTS_TTL seconds after it was saved (docs/webhooks.md); ``WEBHOOK_ENDPOINTS_TTL = 0`` reads
+# them after every commit, as before.
+ENDPOINTS_TTL = 10.0  # seconds
+_endpoints: tuple[float, list[WebhookEndpoint]] | None = None
+
+
+def active_endpoints() -> list[WebhookEndpoint]:
+    """The active endpoints, from this process's cache (see above)."""
+    global _endpoints
+    ttl = float(_setting("ENDPOINTS_TTL", ENDPOINTS_TTL))
+    now = time.monotonic()
+    cached = _endpoints
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    rows = list(WebhookEndpoint.objects.filter(active=True))
+    _endpoints = (now, rows)
+    return rows
+
+
+def endpoints_changed(**_kwargs: Any) -> None:
+    """Forget this process's endpoints (connected to WebhookEndpoint's post_save and post_delete)."""
+    global _endpoints
+    _endpoints = None
+
+
 def endpoint_create(*, name: str, url: str, events: list[str] | None = None, secret: str = "") -> WebhookEndpoint:
     from .events import EVENTS
 
@@ -97,17 +125,14 @@ def endpoint_create(*, name: str, url: str, events: list[str] | None = None, sec
         from timebank.common.errors import InvalidInput
 
         raise InvalidInput(field="events")
-    endpoint = WebhookEndpoint.objects.create(name=name, url=url, events=wanted, secret=secret or new_secret())
-    forget()
-    return endpoint
+    return WebhookEndpoint.objects.create(name=name, url=url, events=wanted, secret=secret or new_secret())
 
 
 def enqueue(*, event: str, event_id: str, payload: dict[str, Any]) -> list[WebhookDelivery]:
     """One delivery per active endpoint that wants ``event`` (once per endpoint and event id), then send."""
     created: list[WebhookDelivery] = []
     now = timezone.now()
-    # A confirmation emits two events (transfer posted, visit confirmed): the endpoints are read once a request.
-    for endpoint in remembered("webhook_endpoints", lambda: list(WebhookEndpoint.objects.filter(active=True))):
+    for endpoint in active_endpoints():
         if not endpoint.wants(event):
             continue
         try:

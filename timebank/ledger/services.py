@@ -543,15 +543,19 @@ class _RetryWithPool(Exception):
 
 
 def _tell_cap(volunteer: Resident, minutes: int, cap: int) -> None:
-    notification_send(
-        recipient=volunteer,
-        topic="ledger.cap_overflow",
-        text=_(
+    """Tell the volunteer, in the volunteer's language, not the language of whoever confirmed the visit.
+
+    Residents have no stored language preference, so that is the site's default (zh-hans).
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _(
             "You have reached the limit of %(cap)s stored hours. %(hours)s from your latest service went to the "
             "public time pool, where they help elders in hardship. Thank you!"
-        )
-        % {"cap": cap // 60, "hours": _hours(minutes)},
-    )
+        ) % {"cap": cap // 60, "hours": _hours(minutes)}
+    notification_send(recipient=volunteer, topic="ledger.cap_overflow", text=text)
 
 
 # --------------------------------------------------------------------------------------------- holds

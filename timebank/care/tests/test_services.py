@@ -685,9 +685,15 @@ def test_guarantee_after_72_hours_still_spends_the_hours(world, make_resident, f
             services.need_fulfil_by_guarantee(actor=other_town_admin, need=need, provider="颐康家政")
         need = services.need_fulfil_by_guarantee(actor=world.worker, need=need, provider="颐康家政")
     assert need.status == Need.Status.GUARANTEED
-    assert ledger_selectors.resident_balance(elder).posted == 120
-    [transfer] = Transfer.objects.filter(ref=f"need:{need.pk}")
+    assert ledger_selectors.resident_balance(elder) == ledger_selectors.Balance(120, 0, 0)  # the hold is gone
+    [transfer] = Transfer.objects.filter(ref=f"need:{need.pk}", phase="posted")
     assert transfer.amount == 60 and "颐康家政" in transfer.memo
+    # the reservation made at publication was released in the same transaction
+    assert set(Transfer.objects.filter(ref=f"need:{need.pk}").values_list("phase", flat=True)) == {
+        "pending",
+        "void",
+        "posted",
+    }
     assert CareEvent.objects.filter(need=need, to_status="guaranteed").count() == 1
 
 
@@ -715,12 +721,18 @@ def test_guarantee_without_the_hours(world, make_resident, fund, supervisor):
         actor=world.worker, elder=elder, item="chat", payer="own", window_start=start, window_end=start + H
     )
     from timebank.ledger import services as ledger
+    from timebank.ledger.errors import InsufficientBalance
 
-    ledger.adjustment_post(
-        key="take-it-back", account=ledger.account_for(elder), minutes=-60, actor=supervisor, reason="录入错误"
-    )
+    # the hour is held for the need: not even a supervisor's adjustment can take it away (it could before)
+    with pytest.raises(InsufficientBalance):
+        ledger.adjustment_post(
+            key="take-it-back", account=ledger.account_for(elder), minutes=-60, actor=supervisor, reason="录入错误"
+        )
     with time_machine.travel(start + M, tick=False), refused(errors.NotEnoughHours, "care.not_enough_hours"):
-        services.need_fulfil_by_guarantee(actor=world.worker, need=need, provider="颐康家政", minutes=60)
+        services.need_fulfil_by_guarantee(actor=world.worker, need=need, provider="颐康家政", minutes=120)
+    need.refresh_from_db()
+    assert need.status == Need.Status.OPEN  # nothing written: still open, the hour still held
+    assert ledger_selectors.resident_balance(elder) == ledger_selectors.Balance(60, 0, 60)
 
 
 # --------------------------------------------------------------------------------------------- catalogue

@@ -201,6 +201,19 @@ def test_check_in_with_pin_or_qr_then_out_double_submit_once(vol_client, soon):
     assert CareEvent.objects.filter(visit=visit, to_status=Visit.Status.CHECKED_OUT).count() == 1
 
 
+def test_a_visit_of_a_few_minutes_is_closed_at_check_out_and_the_volunteer_told(vol_client, soon):
+    visit, card = soon
+    assert vol_client.post(url("check_in", visit.pk), {"pin": card.pin}).status_code == 302
+    Visit.objects.filter(pk=visit.pk).update(check_in_at=timezone.now() - dt.timedelta(minutes=5, seconds=10))
+    vol_client.cookies["django_language"] = "en"
+    response = vol_client.post(url("check_out", visit.pk), {}, follow=True)
+    assert response.status_code == 200
+    assert "only 5 minutes, too short to earn hours" in response.content.decode()
+    assert vol_client.post(url("check_out", visit.pk), {}).status_code == 302  # pressed again: nothing more
+    visit.refresh_from_db()
+    assert visit.status == Visit.Status.TOO_SHORT and visit.credited_minutes == 0
+
+
 def test_check_in_with_scanned_qr_payload(vol_client, soon):
     visit, card = soon
     response = vol_client.post(url("check_in", visit.pk), {"qr": f"timebank:checkin:{card.token}"})

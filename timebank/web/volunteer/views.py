@@ -245,15 +245,27 @@ def check_out(request: HttpRequest, pk: int) -> HttpResponse:
     form = CheckOutForm(request.POST)
     if form.is_valid():
         try:
-            care.visit_check_out(actor=user, visit=visit, lat=form.cleaned_data["lat"], lon=form.cleaned_data["lon"])
+            done = care.visit_check_out(
+                actor=user, visit=visit, lat=form.cleaned_data["lat"], lon=form.cleaned_data["lon"]
+            )
         except IllegalTransition:
-            if visit.status == VS.CHECKED_OUT:
+            if visit.status in (VS.CHECKED_OUT, VS.TOO_SHORT):  # pressed twice
                 return redirect("web:volunteer:visit", pk=visit.pk)
             form.add_error(None, forms.ValidationError(_("This visit cannot be checked out now."), "state"))
         except DomainError as exc:
             _add_site_error(form, exc, "lat")
         else:
-            messages.success(request, _("You are checked out. The elder or the station will confirm the visit."))
+            if done.status == VS.TOO_SHORT:  # closed at once: nothing to confirm, nothing paid
+                messages.warning(
+                    request,
+                    _(
+                        "You are checked out. The visit lasted only %(minutes)s minutes, too short to earn hours, "
+                        "so no hours are paid for it."
+                    )
+                    % {"minutes": done.actual_minutes},
+                )
+            else:
+                messages.success(request, _("You are checked out. The elder or the station will confirm the visit."))
             return redirect("web:volunteer:visit", pk=visit.pk)
     visit.refresh_from_db()
     return _visit_page(request, visit, check_out=form, status=400)
