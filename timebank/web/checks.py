@@ -48,9 +48,9 @@ def _development_defaults() -> set[str]:
 def _secret_names() -> list[str]:
     names = [name for name in SECRET_SETTINGS if hasattr(settings, name)]
     for name in dir(settings):
-        if name.isupper() and name.endswith(("_KEY", "_SECRET")) and not name.startswith("DEV_"):
-            if name not in names and name not in NOT_SECRETS and isinstance(getattr(settings, name), str):
-                names.append(name)
+        candidate = name.isupper() and name.endswith(("_KEY", "_SECRET")) and not name.startswith("DEV_")
+        if candidate and name not in names and name not in NOT_SECRETS and isinstance(getattr(settings, name), str):
+            names.append(name)
     return names
 
 

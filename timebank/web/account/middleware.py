@@ -5,8 +5,9 @@ The rules are in :mod:`timebank.people.second_factor`; the roles behind them are
 kept in the session (a role given or taken away applies from the next login).
 
 * Idle: a staff session with no request for ``STAFF_SESSION_IDLE_MINUTES`` is logged out; the next page
-  is the login page, saying why. The session cookie and row expire after the same time (refreshed at most
-  once a minute, so a session may end up to a minute early).
+  is the login page, saying why. The time of the last request is refreshed at most once a minute (so a
+  session may end up to a minute early); the cookie and the session row expire an hour after the idle
+  limit (until then the login page can say why the session ended; after it the session is simply gone).
 * Second factor: until the login is confirmed, a town admin, city supervisor or operator reaches only the
   code page (or the enrolment page when they have no device yet), logout and the display switches; an API
   call on such a session answers 403 with a code.
@@ -30,6 +31,7 @@ from timebank.people.second_factor import confirmed_device, is_staff_account, se
 POLICY_KEY = "tb_login_policy"
 LAST_SEEN_KEY = "tb_last_seen"
 REFRESH_SECONDS = 60
+KEEP_AFTER_IDLE_SECONDS = 3600
 
 
 def _open_paths() -> tuple[str, ...]:
@@ -93,7 +95,7 @@ class StaffSessionMiddleware:
             return HttpResponseRedirect(f"{reverse('web:login')}?{urlencode(query)}")
         if not isinstance(last, int) or now - last >= REFRESH_SECONDS:
             request.session[LAST_SEEN_KEY] = now
-            request.session.set_expiry(minutes * 60)
+            request.session.set_expiry(minutes * 60 + KEEP_AFTER_IDLE_SECONDS)
         return None
 
     @staticmethod

@@ -103,9 +103,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
         form.save()
         update_session_auth_hash(request, form.user)  # this session stays; other sessions of the account end
         return redirect(reverse("web:account:password") + "?done=1")
-    return _no_store(
-        render(request, "web/account/password.html", {"form": form, "done": request.GET.get("done") == "1"})
-    )
+    context = {"form": form, "done": request.GET.get("done") == "1"}
+    return _no_store(render(request, "web/account/password.html", context, status=400 if form.errors else 200))
 
 
 @login_required
@@ -151,6 +150,4 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
         "issuer": settings.OTP_TOTP_ISSUER,
     }
-    return _no_store(
-        render(request, "web/account/two_factor_setup.html", context, status=400 if form.errors else 200)
-    )
+    return _no_store(render(request, "web/account/two_factor_setup.html", context, status=400 if form.errors else 200))
