@@ -174,7 +174,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         raise RuntimeError(f"the test server did not start; see {folder / 'server.log'}")
     yield base
     server.terminate()
-    server.wait(timeout=10)
+    try:
+        server.wait(timeout=30)  # gunicorn lets its workers finish their requests first
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
