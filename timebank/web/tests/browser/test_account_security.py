@@ -69,7 +69,7 @@ def test_a_town_admin_without_an_authenticator_sets_one_up(new_page, size, elder
     page = new_page(size, elder=elder)
     _password_step(page, phone)
     page.wait_for_url("**/account/two-factor/set-up/**")
-    assert page.get_by_test_id("totp-qr").locator("svg").is_visible()
+    assert page.get_by_test_id("totp-qr").get_by_role("img", name="身份验证器应用的二维码").is_visible()
     check_page(page, "account-two-factor-setup", elder=elder)
     secret = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")
     code = f"{TOTP(b32decode(secret)).token():06d}"
