@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from base64 import b32decode
+from base64 import b32decode, b32encode
 from collections.abc import Callable
 from typing import Any
 
@@ -233,3 +233,37 @@ def test_a_password_change_ends_the_other_sessions(town_admin: User):
     here.post(reverse("web:account:password"), {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
     assert here.get("/area/").status_code == 200
     assert there.get("/area/").status_code == 302
+
+
+# --- the demo city ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_demo_staff_who_need_a_code_get_the_published_key(
+    town_admin: User, supervisor: User, social_worker: User
+) -> None:
+    from timebank.common.management.demo import DEMO_TOTP_KEY_HEX, SCALES, DemoContext
+    from timebank.people.demo import give_demo_staff_a_second_factor
+
+    ctx = DemoContext(seed=1, scale=next(iter(SCALES.values())), log=lambda _: None)
+    ctx.staff = {"town_admin": [town_admin], "city_supervisor": [supervisor], "social_worker": [social_worker]}
+    give_demo_staff_a_second_factor(ctx)
+    keys = dict(TOTPDevice.objects.filter(confirmed=True).values_list("user__username", "key"))
+    assert keys == {town_admin.username: DEMO_TOTP_KEY_HEX, supervisor.username: DEMO_TOTP_KEY_HEX}
+
+
+def test_demo_logins_prints_the_key_the_readme_publishes_and_the_code() -> None:
+    from io import StringIO
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from timebank.common.management.demo import DEMO_TOTP_KEY_HEX
+
+    secret = b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode()
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    assert secret in readme
+    out = StringIO()
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, 0, 10, tzinfo=dt.UTC), tick=False):
+        call_command("demo_logins", "--code", stdout=out)
+        assert out.getvalue().strip() == _code(DEMO_TOTP_KEY_HEX)

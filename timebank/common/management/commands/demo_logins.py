@@ -41,15 +41,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["code"]:
+            self.stdout.write(f"{TOTP(bytes.fromhex(DEMO_TOTP_KEY_HEX)).token():06d}")
+            return
         users = {
             u.username: u
             for u in User.objects.filter(username__in=[a.phone for a in DEMO_ACCOUNTS]).select_related(
                 "resident__home_region"
             )
         }
-        if options["code"]:
-            self.stdout.write(f"{TOTP(bytes.fromhex(DEMO_TOTP_KEY_HEX)).token():06d}")
-            return
         if not users:
             self.stdout.write("demo_logins: no demo accounts in this database (run manage.py seed_demo first).")
             return
