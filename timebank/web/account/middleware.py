@@ -66,7 +66,7 @@ class StaffSessionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated:
-            policy = _policy(request, user)  # type: ignore[arg-type]
+            policy = _policy(request, user)
             if policy["staff"]:
                 ended = self._idle(request)
                 if ended is not None:
@@ -74,10 +74,10 @@ class StaffSessionMiddleware:
             if (
                 policy["second_factor"]
                 and getattr(settings, "OTP_REQUIRED_FOR_STAFF", True)
-                and not _is_verified(user)  # type: ignore[arg-type]
+                and not _is_verified(user)
                 and not request.path_info.startswith(_open_paths())
             ):
-                return self._second_factor_step(request, user)  # type: ignore[arg-type]
+                return self._second_factor_step(request, user)
         return self.get_response(request)
 
     @staticmethod
