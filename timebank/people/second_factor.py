@@ -5,6 +5,9 @@
   people's data. Social workers, partner admins and residents log in with a password only.
 * Idle timeout: every staff account (any active staff role, or a staff/superuser flag) is logged out after
   ``STAFF_SESSION_IDLE_MINUTES`` without a request; residents keep their 14-day session.
+* First password: an account a staff member made (``login_create``/``staff_create`` with an actor) must
+  choose its own password before anything else; the demo's accounts and the system's are not made by
+  an actor, and are the only ones whose password someone else chose.
 * Enrolment: a staff member without a confirmed device scans a QR code (or types the secret) and confirms
   with a first code. A lost phone: an operator deletes the device (Django admin, "TOTP devices") and the
   person enrols again at the next login.
@@ -113,6 +116,15 @@ def totp_login_check(*, user: User, token: str) -> TOTPDevice:
         raise WrongCode(field="code")
     _verify(device, token.strip())
     return device
+
+
+def password_change(*, user: User, new_password: str) -> None:
+    """The owner sets a new password (already checked by the validators): the one a staff member chose
+    when making the account no longer has to be replaced."""
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
 
 
 def totp_device_set(*, user: User, key_hex: str) -> TOTPDevice:

@@ -8,6 +8,8 @@ kept in the session (a role given or taken away applies from the next login).
   is the login page, saying why. The time of the last request is refreshed at most once a minute (so a
   session may end up to a minute early); the cookie and the session row expire an hour after the idle
   limit (until then the login page can say why the session ended; after it the session is simply gone).
+* First password: an account whose password a staff member chose reaches only the password page (after
+  the second factor, when it needs one) until its owner has chosen a new one.
 * Second factor: until the login is confirmed, a town admin, city supervisor or operator reaches only the
   code page (or the enrolment page when they have no device yet), logout and the display switches; an API
   call on such a session answers 403 with a code.
@@ -78,6 +80,10 @@ class StaffSessionMiddleware:
                 and not request.path_info.startswith(_open_paths())
             ):
                 return self._second_factor_step(request, user)
+            if user.must_change_password and not request.path_info.startswith(
+                (*_open_paths(), reverse("web:account:password"))
+            ):
+                return self._password_step(request)
         return self.get_response(request)
 
     @staticmethod
@@ -97,6 +103,19 @@ class StaffSessionMiddleware:
             request.session[LAST_SEEN_KEY] = now
             request.session.set_expiry(minutes * 60 + KEEP_AFTER_IDLE_SECONDS)
         return None
+
+    @staticmethod
+    def _password_step(request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith("/api/"):
+            return JsonResponse(
+                {
+                    "code": "account.password_change_required",
+                    "message": _("Choose your own password first: the present one was chosen by someone else."),
+                    "field": None,
+                },
+                status=403,
+            )
+        return HttpResponseRedirect(reverse("web:account:password"))
 
     @staticmethod
     def _second_factor_step(request: HttpRequest, user: User) -> HttpResponse:

@@ -99,10 +99,10 @@ def password_change(request: HttpRequest) -> HttpResponse:
     """Change my password: the present one, then the new one twice (Django's validators). Stays logged in."""
     form = PasswordChangeForm(_user(request), request.POST or None)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        second_factor.password_change(user=form.user, new_password=form.cleaned_data["new_password1"])
         update_session_auth_hash(request, form.user)  # this session stays; other sessions of the account end
         return redirect(reverse("web:account:password") + "?done=1")
-    context = {"form": form, "done": request.GET.get("done") == "1"}
+    context = {"form": form, "done": request.GET.get("done") == "1", "must": _user(request).must_change_password}
     return _no_store(render(request, "web/account/password.html", context, status=400 if form.errors else 200))
 
 

@@ -267,3 +267,51 @@ def test_demo_logins_prints_the_key_the_readme_publishes_and_the_code() -> None:
     with time_machine.travel(dt.datetime(2026, 12, 1, 9, 0, 10, tzinfo=dt.UTC), tick=False):
         call_command("demo_logins", "--code", stdout=out)
         assert out.getvalue().strip() == _code(DEMO_TOTP_KEY_HEX)
+
+
+# --- first passwords chosen by staff ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_login_made_by_staff_must_choose_its_own_password(
+    client: Client, social_worker: User, make_resident: Callable[..., Resident]
+) -> None:
+    from timebank.people.services import login_create
+
+    resident = make_resident(roles=("volunteer",), phone="13912345671")
+    user = login_create(actor=social_worker, resident=resident, password="Station-Gave-2026")
+    assert user.must_change_password
+    client.post(reverse("web:login"), {"username": user.username, "password": "Station-Gave-2026"})
+    held = client.get(reverse("web:home"))
+    assert held.status_code == 302 and held["Location"] == reverse("web:account:password")
+    assert client.get("/api/v1/me").json()["code"] == "account.password_change_required"
+    page = client.get(reverse("web:account:password"))
+    assert 'data-testid="password-must"' in page.content.decode()
+    new = "My-Own-Pass-2027"
+    done = client.post(
+        reverse("web:account:password"),
+        {"old_password": "Station-Gave-2026", "new_password1": new, "new_password2": new},
+    )
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert not user.must_change_password and user.check_password(new)
+    assert client.get(reverse("web:home")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_made_by_staff_choose_their_own_password_too(town_admin: User, site: Any) -> None:
+    from timebank.people.services import staff_create
+
+    made = staff_create(
+        actor=town_admin,
+        phone="13912345672",
+        name="新社工",
+        password="First-Pass-2026",
+        role="social_worker",
+        site=site,
+    )
+    assert made.must_change_password
+    by_system = staff_create(
+        actor=None, phone="13912345673", name="系统社工", password="First-Pass-2026", role="social_worker", site=site
+    )
+    assert not by_system.must_change_password  # the system's own (demo seeding, set-up commands)
