@@ -9,7 +9,8 @@ What is refused outside DEBUG (docs/operators.md, "Production environment"):
 
 * ``timebank.E001`` a secret setting (SECRET_KEY, FIELD_SALT_KEY, ID_HASH_KEY, LEDGER_MARK_KEY when the
   ledger defines it, SECRET_KEY_FALLBACKS, and any other ``*_KEY``/``*_SECRET`` setting) that is empty, a
-  built-in development default, too short or too uniform;
+  built-in development default, a placeholder, too short (SECRET_KEY under 50 characters, the others under
+  32) or too uniform;
 * ``timebank.E002`` two secret settings with the same value (one leak must not open both locks);
 * ``timebank.E003`` cookies sent over plain HTTP (SESSION_COOKIE_SECURE, CSRF_COOKIE_SECURE);
 * ``timebank.E004`` HSTS shorter than a year; ``timebank.E005`` no redirect to HTTPS;
@@ -33,7 +34,8 @@ SECRET_SETTINGS = ("SECRET_KEY", "SALT_KEY", "ID_HASH_KEY", "LEDGER_MARK_KEY")
 ENV_NAMES = {"SALT_KEY": "FIELD_SALT_KEY"}
 #: Settings ending in _KEY that are not secrets.
 NOT_SECRETS = frozenset({"CSRF_HEADER_NAME", "SESSION_CACHE_ALIAS", "CACHE_MIDDLEWARE_KEY_PREFIX"})
-MIN_SECRET_LENGTH = 50
+MIN_SECRET_LENGTH = 32  # 192+ bits of a random token; SECRET_KEY needs 50, as Django's own check says
+MIN_SIGNING_KEY_LENGTH = 50
 MIN_UNIQUE_CHARACTERS = 10
 MIN_HSTS_SECONDS = 365 * 24 * 3600
 #: Words that mark a value as a placeholder, whatever setting holds it.
@@ -54,7 +56,7 @@ def _secret_names() -> list[str]:
     return names
 
 
-def _weakness(value: Any, defaults: set[str]) -> str | None:
+def _weakness(value: Any, defaults: set[str], minimum: int = MIN_SECRET_LENGTH) -> str | None:
     """Why a secret value is unfit for production, or None."""
     if not isinstance(value, str) or not value:
         return "it is empty"
@@ -63,8 +65,8 @@ def _weakness(value: Any, defaults: set[str]) -> str | None:
     lowered = value.lower()
     if any(word in lowered for word in PLACEHOLDER_WORDS) or lowered.startswith("django-insecure"):
         return "it looks like a placeholder"
-    if len(value) < MIN_SECRET_LENGTH:
-        return f"it is shorter than {MIN_SECRET_LENGTH} characters"
+    if len(value) < minimum:
+        return f"it is shorter than {minimum} characters"
     if len(set(value)) < MIN_UNIQUE_CHARACTERS:
         return f"it has fewer than {MIN_UNIQUE_CHARACTERS} different characters"
     return None
@@ -80,11 +82,12 @@ def _check_secrets() -> Iterable[CheckMessage]:
     for name in _secret_names():
         value = getattr(settings, name)
         env_name = ENV_NAMES.get(name, name)
-        why = _weakness(value, defaults)
+        minimum = MIN_SIGNING_KEY_LENGTH if name == "SECRET_KEY" else MIN_SECRET_LENGTH
+        why = _weakness(value, defaults, minimum)
         if why is not None:
             yield _error(
                 f"{env_name} is not fit for production: {why}.",
-                f"Set {env_name} in the environment to a random value of at least {MIN_SECRET_LENGTH} characters, "
+                f"Set {env_name} in the environment to a random value of at least {minimum} characters, "
                 'e.g. python -c "import secrets; print(secrets.token_urlsafe(50))". Keep it in the secret store; '
                 "never reuse it for another setting.",
                 1,
@@ -98,7 +101,7 @@ def _check_secrets() -> Iterable[CheckMessage]:
         else:
             seen[value] = env_name
     for index, old in enumerate(getattr(settings, "SECRET_KEY_FALLBACKS", []) or []):
-        why = _weakness(old, defaults)
+        why = _weakness(old, defaults, MIN_SIGNING_KEY_LENGTH)
         if why is not None:
             yield _error(
                 f"SECRET_KEY_FALLBACKS[{index}] is not fit for production: {why}.",

@@ -66,7 +66,7 @@ def test_outside_debug_the_builtin_keys_are_refused(production: Any) -> None:
     ("value", "why"),
     [
         ("", "empty"),
-        ("s3cr3t-but-short", "shorter than 50"),
+        ("s3cr3t-but-short", "shorter than 32"),
         ("ab" * 40, "fewer than 10 different"),
         ("django-insecure-" + "x1y2z3w4v5u6t7s8r9q0" * 3, "placeholder"),
     ],
@@ -75,6 +75,15 @@ def test_weak_keys_are_refused(production: Any, value: str, why: str) -> None:
     production.ID_HASH_KEY = value
     [found] = _ours()
     assert found.id == "timebank.E001" and "ID_HASH_KEY" in found.msg and why in found.msg
+
+
+def test_the_signing_key_needs_50_characters(production: Any) -> None:
+    production.SECRET_KEY = "k7Qw9zXp2Lm4Nv8Rt6Yb3Hc5Jd1Fg0SaEuIoPl"  # 38 random characters: enough for the others
+    [found] = _ours()
+    assert "SECRET_KEY" in found.msg and "shorter than 50" in found.msg
+    production.SECRET_KEY = random_keys()["SECRET_KEY"]
+    production.ID_HASH_KEY = "k7Qw9zXp2Lm4Nv8Rt6Yb3Hc5Jd1Fg0SaEuIoPl"
+    assert _ours() == []
 
 
 def test_the_ledger_mark_key_is_checked_when_the_ledger_has_one(production: Any) -> None:
@@ -206,3 +215,17 @@ def test_the_wsgi_application_loads_with_production_settings(tmp_path: Path) -> 
     )
     assert done.returncode == 0, done.stderr
     assert "loaded" in done.stdout
+
+
+def test_a_celery_worker_does_not_start_on_the_builtin_keys(tmp_path: Path) -> None:
+    celery = Path(sys.executable).parent / "celery"
+    done = subprocess.run(
+        [str(celery), "-A", "timebank", "worker", "--pool", "solo", "-l", "warning"],
+        cwd=ROOT,
+        env=_bare_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "timebank.E001" in done.stderr and "SECRET_KEY" in done.stderr
