@@ -229,3 +229,18 @@ def test_a_celery_worker_does_not_start_on_the_builtin_keys(tmp_path: Path) -> N
     )
     assert done.returncode != 0
     assert "timebank.E001" in done.stderr and "SECRET_KEY" in done.stderr
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_https_is_recognised_and_plain_http_redirected(settings: Any) -> None:
+    from django.test import Client
+
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = MIN_HSTS_SECONDS
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    plain = Client().get("/login/")
+    assert plain.status_code == 301 and plain["Location"] == "https://testserver/login/"
+    proxied = Client().get("/login/", HTTP_X_FORWARDED_PROTO="https")
+    assert proxied.status_code == 200
+    assert proxied["Strict-Transport-Security"].startswith(f"max-age={MIN_HSTS_SECONDS}")
+    assert "Content-Security-Policy" in proxied
