@@ -16,10 +16,11 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 ## make run: install, migrate, load the demo city if the database is empty, serve on http://127.0.0.1:$(PORT)
+## (DEBUG=1: a developer machine; production refuses to start on the built-in keys, see docs/operators.md)
 run: $(VENV)/.installed
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --scale $(SCALE) --if-empty
-	$(PY) manage.py demo_logins
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py seed_demo --scale $(SCALE) --if-empty
+	DEBUG=1 $(PY) manage.py demo_logins
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: the whole suite, on PostgreSQL when reachable (DATABASE_URL or $(PG_URL)), else on SQLite
@@ -35,10 +36,13 @@ test: $(VENV)/.installed
 	  DATABASE_URL="$${url:-sqlite:///$(CURDIR)/var/test.sqlite3}" $(PY) -m pytest; \
 	fi
 
+## make lint: ruff (with its security rules, S = bandit's checks), formatting, mypy, and Django's deployment
+## checks plus ours (timebank/web/checks.py) under production settings with fresh random keys.
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy timebank
+	$(PY) -m timebank.web.production_env manage.py check --deploy --fail-level WARNING
 
 ## make bench: every benchmark in bench/ on the PostgreSQL server at 127.0.0.1:5432 (scratch databases tb_bench*);
 ## results in bench/RESULTS.md. BENCH_ARGS passes options, e.g. BENCH_ARGS="--seconds 15".
@@ -50,8 +54,8 @@ messages: $(VENV)/.installed
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=bench --ignore=var
 
 seed: $(VENV)/.installed
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --scale $(SCALE)
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py seed_demo --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache

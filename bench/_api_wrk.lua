@@ -19,7 +19,7 @@ function init(args)
   for line in io.lines(file) do
     if n % nthreads == tid then
       local path, token = line:match("^(%S+)%s+(%S+)$")
-      local headers = { ["Accept-Language"] = "en" }
+      local headers = { ["Accept-Language"] = "en", ["X-Forwarded-Proto"] = "https" }
       if token ~= "-" then headers["Authorization"] = "Bearer " .. token end
       local body = nil
       if method == "POST" then

@@ -35,7 +35,6 @@ import os
 import platform
 import re
 import resource
-import secrets
 import shutil
 import signal
 import socket
@@ -49,6 +48,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
+sys.path.insert(0, str(ROOT))
+from timebank.web.production_env import production_env  # noqa: E402 - after the path is set
+
+#: The server runs with production settings behind a "proxy": wrk and the health probe say the request came
+#: over HTTPS (X-Forwarded-Proto), as nginx in front of gunicorn does, so the HTTPS redirect does not apply.
+PROXY_HEADER = ("X-Forwarded-Proto", "https")
 BEGIN, END = "<!-- api:start -->", "<!-- api:end -->"
 PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
 TARGET_RATIO = 0.3  # confirmations/s ÷ baseline writes/s
@@ -310,7 +315,8 @@ def report(d: dict[str, Any]) -> str:
         f"(setup {d['setup_s']:.0f} s: migrate, `seed_demo --scale {d['scale']}`, {d['visits']:,} checked-out visits "
         f"through the care services, {d['tokens']} API tokens). Source: {d['source']}.",
         "",
-        f"Server: `{d['gunicorn_cmd']}` with DEBUG=0, ALLOWED_HOSTS=127.0.0.1, a random SECRET_KEY, "
+        f"Server: `{d['gunicorn_cmd']}` with production settings (timebank/web/production_env.py: DEBUG=0, "
+        "random keys, HTTPS behind a proxy header that wrk sends, ALLOWED_HOSTS=127.0.0.1), "
         f"API_RATE_LIMIT={d['rate_limit']:,} (the default 600 a minute a token would refuse most requests of "
         f"32 clients sharing 23 tokens), CONN_MAX_AGE={d['conn_max_age']} (each worker keeps its PostgreSQL "
         "connection between requests), CONN_HEALTH_CHECKS off (the default), API_BENCH_ENDPOINTS=1 (the baseline "
@@ -463,7 +469,8 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> Non
         if proc.poll() is not None:
             raise RuntimeError("gunicorn exited")
         try:
-            with urllib.request.urlopen(url + "/api/v1/health", timeout=2) as r:
+            probe = urllib.request.Request(url + "/api/v1/health", headers=dict([PROXY_HEADER]))
+            with urllib.request.urlopen(probe, timeout=2) as r:
                 if r.status == 200:
                     return
         except OSError:
@@ -497,13 +504,12 @@ def main() -> int:
     py = sys.executable
     db_url = f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{args.db}"
     rate_limit = 10**9
-    env = dict(os.environ)
-    env.update(
+    env = production_env(
+        dict(os.environ),
         DJANGO_SETTINGS_MODULE="timebank.settings",
         DATABASE_URL=db_url,
-        DEBUG="0",
         ALLOWED_HOSTS="127.0.0.1",
-        SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https",
         API_RATE_LIMIT=str(rate_limit),
         API_BENCH_ENDPOINTS="1",
         PYTHONWARNINGS="ignore",

@@ -40,7 +40,14 @@ def _fresh_webhook_endpoints() -> None:
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Any) -> None:
     """Fast password hashing; plain static storage (the manifest and STATIC_ROOT exist only after
-    ``collectstatic``; the app's own static files are served from the app directories)."""
+    ``collectstatic``; the app's own static files are served from the app directories).
+
+    The test client speaks plain HTTP, so the HTTPS redirect is off. Staff two-factor login and the staff
+    idle timeout are off (tests log staff in with ``force_login`` and move the clock); their own tests, in
+    timebank/web/tests/test_account_security.py, switch them on."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.OTP_REQUIRED_FOR_STAFF = False
+    settings.STAFF_SESSION_IDLE_MINUTES = 0
     settings.STATIC_ROOT = None
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {

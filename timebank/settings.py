@@ -8,14 +8,28 @@ Environment variables (all optional on a developer machine):
   ID_HASH_KEY       HMAC key for the searchable hash of ID numbers
   LEDGER_MARK_KEY   HMAC key that marks every ledger transfer (docs/ledger.md "Tamper evidence"); keep it
                     out of the database and its backups, and never change it (docs/operators.md)
+  SECRET_KEY_FALLBACKS  comma-separated old signing keys while rotating SECRET_KEY (sessions stay valid)
   DEBUG             1 on a developer machine only
   ALLOWED_HOSTS     comma-separated host names
   CELERY_BROKER_URL redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//; unset = tasks run eagerly
+                    (DEBUG only: production refuses to start without a real broker)
+  SECURE_PROXY_SSL_HEADER  behind a TLS-terminating proxy: HTTP_X_FORWARDED_PROTO,https (the proxy must set
+                    the header and strip it from what clients send)
+  SECURE_SSL_REDIRECT, SECURE_COOKIES, SECURE_HSTS_SECONDS, SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD
+                    on (one year of HSTS) outside DEBUG; off only on a developer machine
+  OTP_REQUIRED_FOR_STAFF   1 (default): town admins, city supervisors and operators log in with a TOTP code
+  STAFF_SESSION_IDLE_MINUTES  30 (default): a staff session ends after this long without a request
+
+Outside DEBUG the system checks in timebank/web/checks.py refuse to start (manage.py, runserver, gunicorn)
+without real keys, secure cookies, HSTS, the HTTPS redirect, a real Celery broker and staff two-factor login.
+docs/operators.md lists the production environment.
 """
 
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +47,7 @@ SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 SALT_KEY = env.str("FIELD_SALT_KEY", default=DEV_SALT_KEY)  # read by encrypted_fields
 ID_HASH_KEY = env.str("ID_HASH_KEY", default=DEV_ID_HASH_KEY)
 LEDGER_MARK_KEY = env.str("LEDGER_MARK_KEY", default=DEV_LEDGER_MARK_KEY)
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -44,6 +59,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "timebank.common",
     "timebank.places",
     "timebank.people",
@@ -72,8 +90,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "timebank.web.account.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -91,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "timebank.web.context_processors.elder_mode",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -125,6 +147,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -163,13 +186,50 @@ STORAGES = {
     },
 }
 
+# Sessions: residents stay logged in for 14 days on their own phone; staff sessions end after
+# STAFF_SESSION_IDLE_MINUTES without a request (timebank.web.account.middleware), and town admins, city
+# supervisors and operators confirm each login with a TOTP code (django-otp) when OTP_REQUIRED_FOR_STAFF is on.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+OTP_REQUIRED_FOR_STAFF = env.bool("OTP_REQUIRED_FOR_STAFF", default=True)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="中山时间银行")
+OTP_TOTP_THROTTLE_FACTOR = 1  # after a wrong code, wait 1, 2, 4 … seconds before the next try
+
+# Transport security. On by default outside DEBUG; the system checks refuse to start if one is switched off.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
-    CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+_proxy_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_header and (len(_proxy_header) != 2 or not _proxy_header[0].startswith("HTTP_")):
+    raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must look like HTTP_X_FORWARDED_PROTO,https")
+SECURE_PROXY_SSL_HEADER = (_proxy_header[0], _proxy_header[1]) if _proxy_header else None
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Content-Security-Policy (django-csp 4): only this site's own files; an inline <script> or <style> needs
+# the request's nonce (<script nonce="{{ request.csp_nonce }}">); no style="" attributes, no inline handlers.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "media-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"

@@ -690,3 +690,22 @@ def create_demo_accounts(ctx: DemoContext) -> None:
     ctx.count("proxy relations")
     ctx.count("relationships", 2)
     ctx.count("resident logins", 3)
+
+
+@demo_step(
+    "people.demo_second_factor",
+    order=245,
+    description="a known authenticator key for the demo staff who log in with a code (town admins, city supervisor)",
+)
+def give_demo_staff_a_second_factor(ctx: DemoContext) -> None:
+    """Town admins and the city supervisor confirm logins with a TOTP code; the demo's key is published
+    (DEMO_TOTP_KEY_HEX, printed by ``demo_logins``) as the demo password is, so anyone can try the demo."""
+    from timebank.common.management.demo import DEMO_TOTP_KEY_HEX
+
+    from .second_factor import second_factor_role, totp_device_set
+
+    for role in ("city_supervisor", "town_admin"):
+        for user in ctx.staff.get(role, []):
+            if second_factor_role(user):
+                totp_device_set(user=user, key_hex=DEMO_TOTP_KEY_HEX)
+                ctx.count("staff with a demo authenticator key")

@@ -21,6 +21,9 @@ class User(AbstractUser):
         "Resident", null=True, blank=True, on_delete=models.PROTECT, related_name="user", verbose_name=_("resident")
     )
     elder_mode = models.BooleanField(_("elder mode"), default=False)
+    #: Set when a staff member made the account and so knows its first password: the owner must choose
+    #: their own before anything else (timebank.web.account.middleware). Cleared by a password change.
+    must_change_password = models.BooleanField(_("must choose a new password"), default=False)
 
     class Meta:
         verbose_name = _("user account")

@@ -297,7 +297,8 @@ def login_create(*, actor: User | None, resident: Resident, password: str) -> Us
     username = login_name_for_phone(resident.phone)
     if User.objects.filter(username=username).exists():
         raise PhoneInUse(field="phone")
-    user = User(username=username, first_name=resident.name, resident=resident)
+    # A staff member who makes the login knows its first password: the owner must choose their own.
+    user = User(username=username, first_name=resident.name, resident=resident, must_change_password=actor is not None)
     _check_password(password, user)
     with transaction.atomic():
         user.set_password(password)
@@ -339,7 +340,7 @@ def staff_create(
     username = login_name_for_phone(phone)
     if User.objects.filter(username=username).exists():
         raise PhoneInUse(field="phone")
-    user = User(username=username, first_name=name, is_staff=True)
+    user = User(username=username, first_name=name, is_staff=True, must_change_password=actor is not None)
     _check_password(password, user)
     with transaction.atomic():
         user.set_password(password)

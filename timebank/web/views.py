@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +24,11 @@ class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     authentication_form = PhoneLoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["why"] = self.request.GET.get("why", "")
+        return context
 
 
 @login_required

@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 #: One password for every demo account, printed by ``manage.py demo_logins``. Demo databases only.
 DEMO_PASSWORD = "demo-2026"  # noqa: S105 - published on purpose: it opens the demo accounts
+#: The TOTP secret (hex, as django-otp stores it) of every demo town admin and city supervisor: their second
+#: login step. Published on purpose like DEMO_PASSWORD; ``manage.py demo_logins`` prints it in base32 (for an
+#: authenticator app) and ``demo_logins --code`` prints the code of the moment. Demo databases only.
+DEMO_TOTP_KEY_HEX = "74696d6562616e6b2d64656d6f2d746f74702121"
 
 #: Ages and birth dates of demo people are computed as of this day (not the clock), so a seed gives the
 #: same birth dates on any day. It lies in the past, so no birth date is ever in the future.

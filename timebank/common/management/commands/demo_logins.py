@@ -1,12 +1,19 @@
-"""``manage.py demo_logins [--all]``: print the demo accounts of every role and their one password."""
+"""``manage.py demo_logins [--all] [--code]``: print the demo accounts of every role and their one password.
+
+Town admins and the city supervisor also confirm each login with a code from an authenticator app: the demo
+gives them all one published key (DEMO_TOTP_KEY_HEX), printed here in base32 for the app; ``--code`` prints
+the code of the moment (each code works once, for 30 seconds).
+"""
 
 from __future__ import annotations
 
+from base64 import b32encode
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django_otp.oath import TOTP
 
-from timebank.common.management.demo import DEMO_PASSWORD
+from timebank.common.management.demo import DEMO_PASSWORD, DEMO_TOTP_KEY_HEX
 from timebank.people.demo import DEMO_ACCOUNTS, RESERVED_PREFIXES
 from timebank.people.models import StaffRole, User
 
@@ -29,8 +36,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--all", action="store_true", help="also list every demo town admin and social worker")
+        parser.add_argument(
+            "--code", action="store_true", help="print the login code of this moment for the demo staff's key"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["code"]:
+            self.stdout.write(f"{TOTP(bytes.fromhex(DEMO_TOTP_KEY_HEX)).token():06d}")
+            return
         users = {
             u.username: u
             for u in User.objects.filter(username__in=[a.phone for a in DEMO_ACCOUNTS]).select_related(
@@ -54,6 +67,11 @@ class Command(BaseCommand):
         self.stdout.write(
             "Every town also has a town admin 138000010NN and a social worker 138000020NN "
             "(NN = 01…23 in town-code order); demo_logins --all lists them."
+        )
+        secret = b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode()
+        self.stdout.write(
+            f"Town admins and the city supervisor then type a code from an authenticator app with the key {secret} "
+            "(or run: manage.py demo_logins --code)."
         )
         if options["all"]:
             rows = (

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DESKTOP, PHONE, ROOT, check_page, login
+from .conftest import DESKTOP, PHONE, ROOT, SERVER_ENV, check_page, login
 
 STORY = """
 import datetime as dt, json
@@ -68,8 +67,7 @@ print("STORY=" + json.dumps(made))
 def story(site, tmp_path_factory) -> dict[str, int]:
     """Open needs and free volunteers in the demo social worker's community on each of the next three days."""
     [db] = sorted(Path(tmp_path_factory.getbasetemp()).glob("site[0-9]*/site.sqlite3"))
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DEBUG": "0"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env = {**SERVER_ENV, "DATABASE_URL": f"sqlite:///{db}"}  # the server's keys: ID numbers are encrypted
     done = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "shell", "-c", STORY],
         cwd=ROOT,

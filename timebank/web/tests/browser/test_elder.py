@@ -7,7 +7,6 @@ station checked in and the demo volunteer checked out an hour later), through th
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DESKTOP, PHONE, ROOT, check_page, login
+from .conftest import DESKTOP, PHONE, ROOT, SERVER_ENV, check_page, login
 
 STORY = """
 import datetime as dt
@@ -48,8 +47,7 @@ print(f"ELDER={elder.pk} VISIT={visit.pk}")
 def story(site, tmp_path_factory) -> dict[str, int]:
     """Add hours and a checked-out visit for the demo elder to the live server's database."""
     [db] = sorted(Path(tmp_path_factory.getbasetemp()).glob("site[0-9]*/site.sqlite3"))
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DEBUG": "0"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env = {**SERVER_ENV, "DATABASE_URL": f"sqlite:///{db}"}  # the server's keys: ID numbers are encrypted
     done = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "shell", "-c", STORY],
         cwd=ROOT,
