@@ -183,6 +183,27 @@ def _check_key(key: str) -> str:
     return key
 
 
+def client_key(client: User, key: str) -> str:
+    """Where a client's key is stored: ``c:<user id>:<key>``, in the caller's own namespace.
+
+    System keys (``visit-<id>-credit``, ``pool-grant:<id>``, ``need-<id>-guarantee``, ``expire:…``) never
+    start with ``c:``, so a client cannot take one: a client key shaped like a system key is not refused, it
+    simply lives in the client's namespace and blocks nothing; nor can a client reach another client's keys.
+    """
+    return f"c:{client.pk}:{_check_key(key)}"
+
+
+def _scoped(key: str, client: User | None) -> str:
+    return client_key(client, key) if client is not None else _check_key(key)
+
+
+def _replayed(result: T) -> T:
+    """Mark a result returned for a repeated key (what the API answers as ``replayed``)."""
+    if isinstance(result, Transfer | Credit):
+        result.replayed = True
+    return result
+
+
 def _check_minutes(amount: Any) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise BadAmount(field="minutes")
@@ -272,7 +293,7 @@ def _idempotent(key: str, digest: str, attempt: Callable[[], T], replay: Callabl
     if existing is not None:
         if existing.request_hash != digest:
             raise IdempotencyConflict(field="key")
-        return replay(existing)
+        return _replayed(replay(existing))
     for round_ in range(MAX_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -282,7 +303,7 @@ def _idempotent(key: str, digest: str, attempt: Callable[[], T], replay: Callabl
             if existing is not None:  # a concurrent call with the same key won the race
                 if existing.request_hash != digest:
                     raise IdempotencyConflict(field="key") from exc
-                return replay(existing)
+                return _replayed(replay(existing))
             raise _integrity_to_domain(exc) from exc
         except OperationalError as exc:
             if not _is_retryable(exc) or round_ == MAX_ATTEMPTS - 1:
@@ -318,12 +339,15 @@ def transfer_post(
     place: Region | None = None,
     ref: str = "",
     hold: bool = False,
+    client: User | None = None,
 ) -> Transfer:
     """The plain transfer: ``minutes`` from ``debit`` to ``credit`` (``hold=True``: reserve only).
 
     Policy checks (who may send to whom) belong to the specific services below; this is their common core.
+    ``client``: the key was chosen by this user (API, web form), so it is kept in the user's namespace.
+    The returned transfer's ``replayed`` is True when the key had already been used for this request.
     """
-    _check_key(key)
+    key = _scoped(key, client)
     _check_minutes(minutes)
     if debit.pk == credit.pk:
         raise SameAccount()
@@ -372,6 +396,7 @@ class Credit:
     minutes: int
     payer: str
     extra: list[Transfer] = field(default_factory=list)
+    replayed: bool = False  # True when the key had already been used for this request
 
     @property
     def to_volunteer(self) -> int:
@@ -685,9 +710,18 @@ def hold_void(*, key: str, pending: Transfer, actor: User | None = None, reason:
 
 @transaction.atomic  # a refused request must not leave newly opened accounts behind
 def family_transfer(
-    *, key: str, sender: Resident, recipient: Resident, minutes: int, actor: User | None = None, memo: str = ""
+    *,
+    key: str,
+    sender: Resident,
+    recipient: Resident,
+    minutes: int,
+    actor: User | None = None,
+    memo: str = "",
+    client: User | None = None,
 ) -> Transfer:
-    """Give hours to a registered relative of a kind the policy allows (spouse, parents, children, …)."""
+    """Give hours to a registered relative of a kind the policy allows (spouse, parents, children, …).
+
+    ``client``: the user who chose ``key`` (see :func:`transfer_post`)."""
     _check_key(key)
     _check_minutes(minutes)
     if sender.pk == recipient.pk:
@@ -704,6 +738,7 @@ def family_transfer(
         kind=Kind.FAMILY_TRANSFER,
         actor=actor,
         memo=memo,
+        client=client,
     )
 
 
@@ -717,8 +752,11 @@ def donate(
     from_group_hours: bool = False,
     actor: User | None = None,
     memo: str = "",
+    client: User | None = None,
 ) -> Transfer:
-    """Donate hours to the public pool, or to a named priority elder in hardship."""
+    """Donate hours to the public pool, or to a named priority elder in hardship.
+
+    ``client``: the user who chose ``key`` (see :func:`transfer_post`)."""
     _check_key(key)
     _check_minutes(minutes)
     source_kind = Account.Kind.GROUP_EARNED if from_group_hours else Account.Kind.PERSONAL
@@ -729,7 +767,14 @@ def donate(
             raise NotPriority(field="to_elder", name=to_elder.name)
         source, target = accounts_for((donor, source_kind), (to_elder, Account.Kind.PERSONAL))
     return transfer_post(
-        key=key, debit=source, credit=target, minutes=minutes, kind=Kind.DONATION, actor=actor, memo=memo
+        key=key,
+        debit=source,
+        credit=target,
+        minutes=minutes,
+        kind=Kind.DONATION,
+        actor=actor,
+        memo=memo,
+        client=client,
     )
 
 
