@@ -18,7 +18,7 @@ Each public function:
 
 from .accounts import account_for, account_open, account_set_status, accounts_for, system_account
 from .batches import BatchEntry, batch_post, group_credit_batch
-from .core import MAX_ATTEMPTS, Credit, Kind, Phase, Spec, client_key, request_hash
+from .core import MAX_ATTEMPTS, Credit, Kind, Phase, client_key, request_hash
 from .credits import PAYERS, credited_minutes, service_credit
 from .expiry import hours_expire
 from .grants import pool_grant_approve, pool_grant_reject, pool_grant_request
@@ -40,7 +40,6 @@ __all__ = [
     "Credit",
     "Kind",
     "Phase",
-    "Spec",
     "account_for",
     "account_open",
     "account_set_status",

@@ -1,31 +1,54 @@
-"""Batches: many transfers posted together, all or nothing (group events, imports)."""
+"""Batches: many transfers posted together, all or nothing (group events, imports).
+
+One transaction: the batch row (``INSERT … ON CONFLICT (key) DO NOTHING``: a repeated key is a replay),
+one read of the accounts (the cached ones locked in id order), the checks of every entry against the
+balances as they stand after the entries before it, and the transfers in one multi-row INSERT per 1,000.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
+from timebank.common.errors import DomainError
 from timebank.people.models import Resident
 from timebank.places.models import Region
 
 from ..errors import (
+    AccountNotOpen,
     DuplicateInBatch,
     EmptyBatch,
     IdempotencyConflict,
+    InsufficientBalance,
     SameAccount,
 )
-from ..models import Account, Batch, Transfer
-from .accounts import account_for, system_account
-from .core import MAX_ATTEMPTS, Kind, Spec, _Book, _check_key, _check_minutes, _is_retryable, request_hash
+from ..models import Account, Batch
+from .core import (
+    Kind,
+    Row,
+    _check_key,
+    _check_minutes,
+    _hours,
+    actor_id,
+    atomic,
+    insert_transfers,
+    lock_accounts,
+    policies_fresh,
+    request_hash,
+    resident_accounts,
+    run,
+    system_account_cached,
+)
 from .postings import group_hours_spend_check
 
 if TYPE_CHECKING:
     from timebank.people.models import User
 
-# --------------------------------------------------------------------------------------------- batches
+CHUNK = 1000  # transfers per INSERT statement
 
 
 @dataclass(frozen=True)
@@ -59,64 +82,94 @@ def batch_post(*, key: str, entries: Sequence[BatchEntry], actor: User | None = 
         seen.add(entry.line)
         if entry.debit.pk == entry.credit.pk:
             raise SameAccount()
+    if any(e.debit.kind == Account.Kind.GROUP_EARNED for e in entries):
+        policies_fresh()  # the batch has no stamp guard: decide with the policies in force
+    for entry in entries:
         group_hours_spend_check(entry.debit, entry.kind)
     fingerprint = request_hash(
         op="batch",
         lines=[[e.line, e.debit.pk, e.credit.pk, e.minutes, e.kind] for e in entries],
     )
-    existing = Batch.objects.filter(key=key).first()
-    if existing is not None:
-        if existing.fingerprint != fingerprint:
+    actor_pk = actor_id(actor)
+
+    def replay() -> Batch | None:
+        existing = Batch.objects.filter(key=key).first()
+        if existing is not None and existing.fingerprint != fingerprint:
             raise IdempotencyConflict(field="key")
         return existing
-    accounts = {e.debit.pk: e.debit for e in entries} | {e.credit.pk: e.credit for e in entries}
-    for round_ in range(MAX_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                batch = Batch.objects.create(
-                    key=key,
-                    description=description[:200],
-                    count=len(entries),
-                    total=sum(e.minutes for e in entries),
-                    fingerprint=fingerprint,
-                    actor=actor if actor is not None and actor.pk else None,
-                )
-                book = _Book(accounts.values())
-                specs = [
-                    Spec(
-                        f"{key}/{e.line}"[:80],
-                        e.debit,
-                        e.credit,
-                        e.minutes,
-                        e.kind,
-                        memo=e.memo,
-                        place=e.place,
-                        ref=e.ref,
-                    )
-                    for e in entries
-                ]
-                for spec in specs:
-                    book.check(spec)
-                    book.apply(spec)
-                Transfer.objects.bulk_create(
-                    [s.row(digest=fingerprint, actor=batch.actor, batch=batch) for s in specs],
-                    batch_size=1000,
-                )
-                return batch
-        except IntegrityError as exc:
-            existing = Batch.objects.filter(key=key).first()
-            if existing is not None:
-                if existing.fingerprint != fingerprint:
-                    raise IdempotencyConflict(field="key") from exc
-                return existing
-            raise IdempotencyConflict(field="key") from exc
-        except OperationalError as exc:
-            if not _is_retryable(exc) or round_ == MAX_ATTEMPTS - 1:
+
+    def attempt() -> Batch:
+        with atomic():
+            accounts = {e.debit.pk: e.debit for e in entries} | {e.credit.pk: e.credit for e in entries}
+            try:
+                _check(entries, lock_accounts(accounts.values()))
+            except DomainError:
+                done = replay()  # a batch posted before, whose accounts have moved on since
+                if done is not None:
+                    return done
                 raise
-    raise AssertionError("unreachable")
+            # Nothing is written before the checks, so a refusal leaves the caller's transaction usable.
+            now = timezone.now()
+            batch = Batch(
+                key=key,
+                description=description[:200],
+                count=len(entries),
+                total=sum(e.minutes for e in entries),
+                fingerprint=fingerprint,
+                actor_id=actor_pk,
+                created_at=now,
+            )
+            with connection.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO ledger_batch (key, description, count, total, fingerprint, actor_id, created_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING id",
+                    [key, batch.description, batch.count, batch.total, fingerprint, actor_pk, now],
+                )
+                made = cur.fetchone()
+            if made is None:  # the key was used before
+                done = replay()
+                assert done is not None
+                return done
+            batch.pk = made[0]
+            batch._state.adding = False
+            rows = [
+                Row(
+                    f"{key}/{e.line}"[:80],
+                    fingerprint,
+                    e.debit,
+                    e.credit,
+                    e.minutes,
+                    e.kind,
+                    batch_id=batch.pk,
+                    memo=e.memo,
+                    place_id=e.place.pk if e.place is not None else None,
+                    ref=e.ref,
+                    actor_id=actor_pk,
+                )
+                for e in entries
+            ]
+            for start in range(0, len(rows), CHUNK):
+                chunk = rows[start : start + CHUNK]
+                if len(insert_transfers(chunk)) != len(chunk):  # a line's key was taken by another request
+                    raise IdempotencyConflict(field="key")
+            return batch
+
+    return run(attempt)
 
 
-@transaction.atomic  # a refused request must not leave newly opened accounts behind
+def _check(entries: Sequence[BatchEntry], locked: dict[int, dict[str, Any]]) -> None:
+    """Every entry against the balances after the entries before it (on the rows read by the caller)."""
+    available = {pk: a["credits_posted"] - a["debits_posted"] - a["debits_pending"] for pk, a in locked.items()}
+    for a in locked.values():
+        if a["status"] != Account.Status.OPEN:
+            raise AccountNotOpen(name=a["name"], status=Account.Status(a["status"]).label)
+    for e in entries:
+        if locked[e.debit.pk]["no_overdraw"] and available[e.debit.pk] < e.minutes:
+            raise InsufficientBalance(available=_hours(available[e.debit.pk]), needed=_hours(e.minutes))
+        available[e.debit.pk] -= e.minutes
+        available[e.credit.pk] += e.minutes
+
+
 def group_credit_batch(
     *,
     key: str,
@@ -127,18 +180,20 @@ def group_credit_batch(
     ref: str = "",
 ) -> Batch:
     """Hours for every attendee of a group event, issued in one batch into their group-earned accounts."""
-    issuance = system_account("issuance")
-    entries = [
-        BatchEntry(
-            str(v.pk),
-            issuance,
-            account_for(v, kind=Account.Kind.GROUP_EARNED),
-            minutes,
-            Kind.GROUP_CREDIT,
-            memo=memo,
-            place=place,
-            ref=ref,
-        )
-        for v, minutes in volunteers
-    ]
-    return batch_post(key=key, entries=entries, actor=actor, description=memo)
+    issuance = system_account_cached("issuance")
+    with transaction.atomic():  # a refused request must not leave newly opened accounts behind
+        accounts = resident_accounts(*[(v, Account.Kind.GROUP_EARNED) for v, _m in volunteers])
+        entries = [
+            BatchEntry(
+                str(v.pk),
+                issuance,
+                account,
+                minutes,
+                Kind.GROUP_CREDIT,
+                memo=memo,
+                place=place,
+                ref=ref,
+            )
+            for (v, minutes), account in zip(volunteers, accounts, strict=True)
+        ]
+        return batch_post(key=key, entries=entries, actor=actor, description=memo)

@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from timebank.common.selectors import policy_value
@@ -23,8 +22,32 @@ from ..errors import (
     SameAccount,
 )
 from ..models import Account, Transfer
-from .accounts import account_for, accounts_for
-from .core import Credit, Kind, Phase, Spec, _Book, _check_key, _check_minutes, _hours, _idempotent, request_hash
+from .core import (
+    Credit,
+    Kind,
+    Phase,
+    Row,
+    _check_key,
+    _check_minutes,
+    _hours,
+    _replayed,
+    actor_id,
+    atomic,
+    check_locked,
+    explain,
+    guard_for,
+    insert_transfers,
+    ledger_policy,
+    lock_accounts,
+    lookup,
+    policies,
+    post_one,
+    replay_or_conflict,
+    request_hash,
+    run,
+    system_account_cached,
+)
+from .postings import with_accounts
 
 if TYPE_CHECKING:
     from timebank.people.models import User
@@ -52,28 +75,9 @@ def credited_minutes(actual_minutes: int, coefficient: Decimal | str | int = 1, 
 
 
 PAYERS = ("own", "pool", "government")
+PERSONAL = Account.Kind.PERSONAL
 
 
-def _payer_account(
-    payer: str, elder: Resident | None, *, on: dt.date | None, systems: dict[str, Account]
-) -> tuple[Account, str]:
-    if payer == "government":
-        return systems["issuance"], Kind.SERVICE_CREDIT
-    if elder is None:
-        raise BadPayer(field="payer", payer=payer)
-    elig = eligibility(elder, on=on)
-    if payer == "own":
-        if not elig.may_redeem:
-            raise RedeemNotAllowed(name=elder.name, age=policy_value("people.redeem_min_age", on=on))
-        return account_for(elder), Kind.REDEMPTION
-    if payer == "pool":
-        if not elig.is_priority:
-            raise NotPriority(name=elder.name)
-        return systems["pool"], Kind.SERVICE_CREDIT
-    raise BadPayer(field="payer", payer=payer)
-
-
-@transaction.atomic  # a refused request must not leave newly opened accounts behind
 def service_credit(
     *,
     key: str,
@@ -94,125 +98,110 @@ def service_credit(
     pool) or "government" (new hours issued). Above the balance cap the rest goes to the public pool and
     the volunteer is told. ``hold=True`` reserves the hours instead (a disputed visit); the cap is then
     applied when the hold is released.
+
+    Normal path: one guarded INSERT (the payer can pay, the volunteer stays under the cap). Only a credit
+    that crosses the cap takes the split path: in a transaction, the volunteer's, the payer's and the
+    pool's rows locked in id order, the part under the cap to the volunteer, the rest to the pool.
     """
     _check_key(key)
     _check_minutes(minutes)
     if payer not in PAYERS:
         raise BadPayer(field="payer", payer=payer)
-    if payer == "own" and elder is not None:
-        accounts_for((elder, Account.Kind.PERSONAL), (volunteer, Account.Kind.PERSONAL))  # in a fixed order
-    systems = {a.code: a for a in Account.objects.filter(code__in=("issuance", "pool"))}
-    source, kind = _payer_account(payer, elder, on=on, systems=systems)
-    target = account_for(volunteer)
-    if source.pk == target.pk:
-        raise SameAccount()
-    pool = systems["pool"]
     digest = request_hash(
         op="service_credit", volunteer=volunteer, payer=payer, elder=elder, minutes=minutes, hold=hold
     )
-    cap = int(policy_value("ledger.balance_cap_minutes", on=on))
+    if payer == "government":
+        kind, wanted = Kind.SERVICE_CREDIT, [(volunteer, PERSONAL)]
+    elif elder is None:
+        raise BadPayer(field="payer", payer=payer)
+    else:
+        elig = eligibility(elder, on=on)
+        if payer == "own":
+            if not elig.may_redeem:
+                raise RedeemNotAllowed(name=elder.name, age=ledger_policy("people.redeem_min_age", on=on))
+            kind, wanted = Kind.REDEMPTION, [(elder, PERSONAL), (volunteer, PERSONAL)]
+        else:
+            if not elig.is_priority:
+                raise NotPriority(name=elder.name)
+            kind, wanted = Kind.SERVICE_CREDIT, [(volunteer, PERSONAL)]
 
-    # The pool row is locked only when this credit may cross the cap (or the pool pays): otherwise two
-    # credits to two volunteers would queue on it. The guess is made on an unlocked read and checked on
-    # the locked row; a wrong guess (the volunteer's balance grew meanwhile) retries with the pool locked.
-    # ``target`` was just read without a lock by account_for: its balance is the unlocked look.
-    unlocked = target.credits_posted + target.credits_pending - target.debits_posted
-    lock_pool = [(hold is False and unlocked + minutes > cap) or source.pk == pool.pk]
-
-    def attempt() -> Credit:
-        book = _Book([source, target, pool] if lock_pool[0] else [source, target])
+    def post(accounts: list[Account]) -> Credit:
+        target = accounts[-1]
+        source = accounts[0] if payer == "own" else system_account_cached("pool" if payer == "pool" else "issuance")
+        if source.pk == target.pk:
+            raise SameAccount()
+        row = Row(
+            key,
+            digest,
+            source,
+            target,
+            minutes,
+            kind,
+            Phase.PENDING if hold else Phase.POSTED,
+            memo=memo,
+            beneficiary_id=elder.pk if elder is not None else None,
+            place_id=place.pk if place is not None else None,
+            ref=ref,
+            actor_id=actor_id(actor),
+        )
         if hold:
-            spec = Spec(
-                key, source, target, minutes, kind, Phase.PENDING, memo=memo, place=place, ref=ref, beneficiary=elder
-            )
-            return Credit(book.insert(spec, digest=digest, actor=actor), None, minutes, payer)
-        held = book.get(target)
-        room = max(0, cap - held.credits_posted - held.credits_pending + held.debits_posted)
-        if room < minutes and not lock_pool[0]:
-            lock_pool[0] = True
-            raise _RetryWithPool()
-        to_volunteer = min(room, minutes)
-        main = overflow = None
-        if to_volunteer:
-            main = book.insert(
-                Spec(key, source, target, to_volunteer, kind, memo=memo, place=place, ref=ref, beneficiary=elder),
-                digest=digest,
-                actor=actor,
-            )
-        rest = minutes - to_volunteer
-        # The first transfer written always carries ``key`` itself, so that a retry finds it (see replay).
-        if rest and source.pk != pool.pk:
-            overflow = book.insert(
-                Spec(
-                    f"{key}:cap" if main else key,
-                    source,
-                    pool,
-                    rest,
-                    Kind.CAP_OVERFLOW,
-                    memo=memo,
-                    place=place,
-                    ref=ref,
-                    beneficiary=elder,
-                ),
-                digest=digest,
-                actor=actor,
-            )
-        elif rest and main is None:
-            # The pool pays a volunteer at the cap: nothing moves, the hours stay in the pool. The request is
-            # still recorded (a hold on the pool, cancelled at once) so that a retry cannot pay it later.
-            noted = book.insert(
-                Spec(
-                    f"{key}:at-cap",
-                    source,
-                    target,
-                    rest,
-                    kind,
-                    Phase.PENDING,
-                    memo=memo,
-                    place=place,
-                    ref=ref,
-                    beneficiary=elder,
-                ),
-                digest=digest,
-                actor=actor,
-            )
-            book.insert(
-                Spec(
-                    key,
-                    source,
-                    target,
-                    rest,
-                    kind,
-                    Phase.VOID,
-                    pending=noted,
-                    memo=memo,
-                    place=place,
-                    ref=ref,
-                    beneficiary=elder,
-                ),
-                digest=digest,
-                actor=actor,
-            )
-        if rest:
-            _tell_cap(volunteer, rest, cap)
-        return Credit(main, overflow, minutes, payer)
+            held = post_one(row)
+            return Credit(held, None, minutes, payer, replayed=held.replayed)
+        cap = int(ledger_policy("ledger.balance_cap_minutes", on=on))
+        g = guard_for(row, capped=target.pk, gain=minutes, cap=cap, stamp=policies().stamp)
+        made = insert_transfers([row], guard=g)
+        if made:
+            return Credit(made[0], None, minutes, payer)
+        existing = replay_or_conflict(key, digest)
+        if existing is not None:
+            return _replayed(_credit_replay(existing, key, minutes, payer))
+        explain(row, g)  # returns only when the cap is crossed
+        with atomic():
+            return _credit_split(row, volunteer, cap, payer)
 
-    def replay(first: Transfer) -> Credit:
-        if first.phase == Phase.VOID:  # the pool paid a volunteer at the cap: nothing moved
-            return Credit(None, None, minutes, payer)
-        if first.kind == Kind.CAP_OVERFLOW:  # everything went to the pool
-            return Credit(None, first, minutes, payer)
-        overflow = Transfer.objects.filter(key=f"{key}:cap").first()
-        return Credit(first, overflow, minutes, payer)
-
-    try:
-        return _idempotent(key, digest, attempt, replay)
-    except _RetryWithPool:  # rolled back; now with the pool locked too
-        return _idempotent(key, digest, attempt, replay)
+    return run(lambda: with_accounts(wanted, post))
 
 
-class _RetryWithPool(Exception):
-    """Internal: the volunteer's balance crossed the cap after the unlocked look; lock the pool and retry."""
+def _credit_split(row: Row, volunteer: Resident, cap: int, payer: str) -> Credit:
+    """The split path of :func:`service_credit`: up to the cap to the volunteer, the rest to the pool."""
+    pool = system_account_cached("pool")
+    source, target, minutes, key = row.debit, row.credit, row.amount, row.key
+    locked = lock_accounts([source, target, pool])
+    existing = replay_or_conflict(key, row.request_hash)  # a duplicate that held the lock before us
+    if existing is not None:
+        return _replayed(_credit_replay(existing, key, minutes, payer))
+    check_locked(locked, row)
+    held = locked[target.pk]
+    room = max(0, cap - held["credits_posted"] - held["credits_pending"] + held["debits_posted"])
+    to_volunteer = min(room, minutes)
+    rest = minutes - to_volunteer
+    main = row.but(amount=to_volunteer) if to_volunteer else None
+    # The first transfer written always carries ``key`` itself, so that a retry finds it (see the replay).
+    if rest and source.pk != pool.pk:
+        overflow = row.but(key=f"{key}:cap" if main else key, credit=pool, amount=rest, kind=Kind.CAP_OVERFLOW)
+        made = insert_transfers([r for r in (main, overflow) if r is not None])
+        credit = Credit(made[0] if main else None, made[-1], minutes, payer)
+    elif main is None:
+        # The pool pays a volunteer at the cap: nothing moves, the hours stay in the pool. The request is
+        # still recorded (a hold on the pool, cancelled at once) so that a retry cannot pay it later.
+        [noted] = insert_transfers([row.but(key=f"{key}:at-cap", amount=rest, phase=Phase.PENDING)])
+        insert_transfers([row.but(amount=rest, phase=Phase.VOID, pending_id=noted.pk)])
+        credit = Credit(None, None, minutes, payer)
+    else:  # all of it fits (the balance fell meanwhile), or the pool pays up to the cap and keeps the rest
+        credit = Credit(insert_transfers([main])[0], None, minutes, payer)
+    if rest:
+        _tell_cap(volunteer, rest, cap)
+    return credit
+
+
+def _credit_replay(first: Transfer, key: str, minutes: int, payer: str) -> Credit:
+    if first.phase == Phase.VOID:  # the pool paid a volunteer at the cap: nothing moved
+        return Credit(None, None, minutes, payer)
+    if first.kind == Kind.CAP_OVERFLOW:  # everything went to the pool
+        return Credit(None, first, minutes, payer)
+    if first.phase == Phase.PENDING:
+        return Credit(first, None, minutes, payer)
+    return Credit(first, lookup(f"{key}:cap"), minutes, payer)
 
 
 def _tell_cap(volunteer: Resident, minutes: int, cap: int) -> None:

@@ -12,8 +12,7 @@ from timebank.common.selectors import policy_value
 from timebank.notify.services import notification_send
 
 from ..models import Account, Transfer
-from .accounts import system_account
-from .core import Kind, Phase, _hours
+from .core import Kind, Phase, _hours, system_account_cached
 from .postings import transfer_post
 
 if TYPE_CHECKING:
@@ -37,7 +36,7 @@ def hours_expire(*, on: dt.date | None = None, actor: User | None = None) -> lis
     from django.db.models import Sum
 
     cutoff = timezone.make_aware(dt.datetime.combine(day - dt.timedelta(days=days), dt.time.min))
-    issuance = system_account("issuance")
+    issuance = system_account_cached("issuance")
     posted = (Phase.POSTED, Phase.POST)
     old_credits = (
         Transfer.objects.filter(created_at__lt=cutoff, phase__in=posted, credit_account__kind=Account.Kind.PERSONAL)

@@ -17,9 +17,8 @@ from ..errors import (
     NotPriority,
     ReasonRequired,
 )
-from ..models import PoolGrant
-from .accounts import account_for, system_account
-from .core import Kind, _check_minutes
+from ..models import Account, PoolGrant
+from .core import Kind, _check_minutes, resident_accounts, system_account_cached
 from .postings import transfer_post
 
 if TYPE_CHECKING:
@@ -47,9 +46,9 @@ def pool_grant_approve(*, actor: User, grant: PoolGrant) -> PoolGrant:
         raise NotAllowed()
     if actor.pk == grant.requested_by_id:
         raise GrantSameApprover()
-    pool = system_account("pool")
+    pool = system_account_cached("pool")
     with transaction.atomic():
-        target = account_for(grant.elder)
+        [target] = resident_accounts((grant.elder, Account.Kind.PERSONAL))
         locked = PoolGrant.objects.select_for_update().get(pk=grant.pk)
         if locked.status != PoolGrant.Status.REQUESTED:
             if locked.approved_by_id == actor.pk:

@@ -1,19 +1,22 @@
-"""Plain postings: transfers, family transfers, donations, guarantee purchases, corrections and adjustments."""
+"""Plain postings: transfers, family transfers, donations, guarantee purchases, corrections and adjustments.
+
+Each is one guarded INSERT on the normal path (see :mod:`.core`); a resident's account not yet opened is
+opened in the same transaction, so a refused request leaves none behind.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from timebank.common.errors import NotAllowed
-from timebank.common.selectors import policy_value
 from timebank.people.models import Resident
 from timebank.people.selectors import eligibility, is_city_supervisor, is_relative, is_staff_member
 from timebank.places.models import Region
 
 from ..errors import (
-    AlreadyReversed,
     BadAmount,
     BadPayer,
     GroupHoursDonationOnly,
@@ -25,11 +28,77 @@ from ..errors import (
     SameAccount,
 )
 from ..models import Account, Transfer
-from .accounts import account_for, accounts_for, system_account
-from .core import Kind, Phase, Spec, _Book, _check_key, _check_minutes, _idempotent, _scoped, request_hash
+from .core import (
+    Kind,
+    Phase,
+    Row,
+    T,
+    _check_key,
+    _check_minutes,
+    _scoped,
+    accounts_by_id,
+    actor_id,
+    ledger_policy,
+    post_one,
+    refuse_unless_fresh,
+    request_hash,
+    resident_accounts,
+    resident_accounts_known,
+    run,
+    system_account_cached,
+)
 
 if TYPE_CHECKING:
     from timebank.people.models import User
+
+PERSONAL = Account.Kind.PERSONAL
+
+
+def with_accounts(wanted: Sequence[tuple[Resident, str]], post: Callable[[list[Account]], T]) -> T:
+    """``post(accounts)``: without a transaction when every account is known, else in one with the opening."""
+    if resident_accounts_known(*wanted):
+        return post(resident_accounts(*wanted))
+    # Some account may have to be opened: a refused request must not leave it behind (a savepoint inside a
+    # caller's transaction; only on a resident's first postings after this process started).
+    with transaction.atomic():
+        return post(resident_accounts(*wanted))
+
+
+def _transfer(
+    *,
+    key: str,
+    debit: Account,
+    credit: Account,
+    minutes: int,
+    kind: str,
+    actor: User | None,
+    memo: str = "",
+    place: Region | None = None,
+    ref: str = "",
+    hold: bool = False,
+) -> Transfer:
+    """The common core of the postings below; ``key`` is already checked and scoped."""
+    _check_minutes(minutes)
+    if debit.pk == credit.pk:
+        raise SameAccount()
+    if kind not in Kind.values:
+        raise BadPayer(payer=kind)
+    group_hours_spend_check(debit, kind)
+    digest = request_hash(op="transfer", debit=debit, credit=credit, minutes=minutes, kind=kind, hold=hold)
+    row = Row(
+        key,
+        digest,
+        debit,
+        credit,
+        minutes,
+        kind,
+        Phase.PENDING if hold else Phase.POSTED,
+        memo=memo,
+        place_id=place.pk if place is not None else None,
+        ref=ref,
+        actor_id=actor_id(actor),
+    )
+    return post_one(row)
 
 
 def transfer_post(
@@ -53,27 +122,35 @@ def transfer_post(
     The returned transfer's ``replayed`` is True when the key had already been used for this request.
     """
     key = _scoped(key, client)
-    _check_minutes(minutes)
-    if debit.pk == credit.pk:
-        raise SameAccount()
-    if kind not in Kind.values:
-        raise BadPayer(payer=kind)
-    group_hours_spend_check(debit, kind)
-    spec = Spec(
-        key, debit, credit, minutes, kind, Phase.PENDING if hold else Phase.POSTED, memo=memo, place=place, ref=ref
+    return run(
+        lambda: _transfer(
+            key=key,
+            debit=debit,
+            credit=credit,
+            minutes=minutes,
+            kind=kind,
+            actor=actor,
+            memo=memo,
+            place=place,
+            ref=ref,
+            hold=hold,
+        )
     )
-    digest = request_hash(op="transfer", debit=debit, credit=credit, minutes=minutes, kind=kind, hold=hold)
 
-    def attempt() -> Transfer:
-        return _Book([debit, credit]).insert(spec, digest=digest, actor=actor)
 
-    return _idempotent(key, digest, attempt, lambda t: t)
+def group_hours_spend_check(account: Account, kind: str) -> None:
+    """Hours in a group-earned account may only be donated (policy ``ledger.group_hours_donation_only``)."""
+    if (
+        account.kind == Account.Kind.GROUP_EARNED
+        and kind != Kind.DONATION
+        and ledger_policy("ledger.group_hours_donation_only")
+    ):
+        raise refuse_unless_fresh(GroupHoursDonationOnly())
 
 
 # --------------------------------------------------------------------------------------------- residents
 
 
-@transaction.atomic  # a refused request must not leave newly opened accounts behind
 def family_transfer(
     *,
     key: str,
@@ -87,27 +164,31 @@ def family_transfer(
     """Give hours to a registered relative of a kind the policy allows (spouse, parents, children, …).
 
     ``client``: the user who chose ``key`` (see :func:`transfer_post`)."""
-    _check_key(key)
+    key = _scoped(key, client)
     _check_minutes(minutes)
     if sender.pk == recipient.pk:
         raise SameAccount()
-    kinds = list(policy_value("people.transfer_relative_kinds"))
-    if not is_relative(sender, recipient, kinds=kinds):
-        raise NotARelative(field="recipient", name=recipient.name)
-    debit, credit = accounts_for((sender, Account.Kind.PERSONAL), (recipient, Account.Kind.PERSONAL))
-    return transfer_post(
-        key=key,
-        debit=debit,
-        credit=credit,
-        minutes=minutes,
-        kind=Kind.FAMILY_TRANSFER,
-        actor=actor,
-        memo=memo,
-        client=client,
-    )
+
+    def attempt() -> Transfer:
+        kinds = list(ledger_policy("people.transfer_relative_kinds"))
+        if not is_relative(sender, recipient, kinds=kinds):
+            raise refuse_unless_fresh(NotARelative(field="recipient", name=recipient.name))
+        return with_accounts(
+            [(sender, PERSONAL), (recipient, PERSONAL)],
+            lambda accounts: _transfer(
+                key=key,
+                debit=accounts[0],
+                credit=accounts[1],
+                minutes=minutes,
+                kind=Kind.FAMILY_TRANSFER,
+                actor=actor,
+                memo=memo,
+            ),
+        )
+
+    return run(attempt)
 
 
-@transaction.atomic  # a refused request must not leave newly opened accounts behind
 def donate(
     *,
     key: str,
@@ -122,38 +203,22 @@ def donate(
     """Donate hours to the public pool, or to a named priority elder in hardship.
 
     ``client``: the user who chose ``key`` (see :func:`transfer_post`)."""
-    _check_key(key)
+    key = _scoped(key, client)
     _check_minutes(minutes)
-    source_kind = Account.Kind.GROUP_EARNED if from_group_hours else Account.Kind.PERSONAL
-    if to_elder is None:
-        source, target = account_for(donor, kind=source_kind), system_account("pool")
-    else:
-        if not eligibility(to_elder).is_priority:
-            raise NotPriority(field="to_elder", name=to_elder.name)
-        source, target = accounts_for((donor, source_kind), (to_elder, Account.Kind.PERSONAL))
-    return transfer_post(
-        key=key,
-        debit=source,
-        credit=target,
-        minutes=minutes,
-        kind=Kind.DONATION,
-        actor=actor,
-        memo=memo,
-        client=client,
-    )
+    source_kind = Account.Kind.GROUP_EARNED if from_group_hours else PERSONAL
+    if to_elder is not None and not eligibility(to_elder).is_priority:
+        raise NotPriority(field="to_elder", name=to_elder.name)
+    wanted = [(donor, source_kind)] if to_elder is None else [(donor, source_kind), (to_elder, PERSONAL)]
+
+    def post(accounts: list[Account]) -> Transfer:
+        target = system_account_cached("pool") if to_elder is None else accounts[1]
+        return _transfer(
+            key=key, debit=accounts[0], credit=target, minutes=minutes, kind=Kind.DONATION, actor=actor, memo=memo
+        )
+
+    return run(lambda: with_accounts(wanted, post))
 
 
-def group_hours_spend_check(account: Account, kind: str) -> None:
-    """Hours in a group-earned account may only be donated (policy ``ledger.group_hours_donation_only``)."""
-    if (
-        account.kind == Account.Kind.GROUP_EARNED
-        and kind != Kind.DONATION
-        and policy_value("ledger.group_hours_donation_only")
-    ):
-        raise GroupHoursDonationOnly()
-
-
-@transaction.atomic  # a refused request must not leave newly opened accounts behind
 def guarantee_redeem(
     *, key: str, elder: Resident, minutes: int, actor: User | None = None, memo: str = "", ref: str = ""
 ) -> Transfer:
@@ -162,16 +227,21 @@ def guarantee_redeem(
     _check_minutes(minutes)
     elig = eligibility(elder)
     if not elig.may_redeem:
-        raise RedeemNotAllowed(name=elder.name, age=policy_value("people.redeem_min_age"))
-    return transfer_post(
-        key=key,
-        debit=account_for(elder),
-        credit=system_account("guarantee"),
-        minutes=minutes,
-        kind=Kind.GUARANTEE,
-        actor=actor,
-        memo=memo,
-        ref=ref,
+        raise RedeemNotAllowed(name=elder.name, age=ledger_policy("people.redeem_min_age"))
+    return run(
+        lambda: with_accounts(
+            [(elder, PERSONAL)],
+            lambda accounts: _transfer(
+                key=key,
+                debit=accounts[0],
+                credit=system_account_cached("guarantee"),
+                minutes=minutes,
+                kind=Kind.GUARANTEE,
+                actor=actor,
+                memo=memo,
+                ref=ref,
+            ),
+        )
     )
 
 
@@ -188,26 +258,21 @@ def transfer_reverse(*, key: str, original: Transfer, actor: User, reason: str) 
     if original.phase not in (Phase.POSTED, Phase.POST):
         raise NotReversible()
     digest = request_hash(op="reverse", original=original)
-    debit, credit = original.credit_account, original.debit_account
-
-    def attempt() -> Transfer:
-        book = _Book([debit, credit])
-        if Transfer.objects.filter(reverses=original).exists():
-            raise AlreadyReversed()
-        spec = Spec(
-            key,
-            debit,
-            credit,
-            original.amount,
-            Kind.REVERSAL,
-            reverses=original,
-            memo=reason,
-            place=original.place,
-            ref=original.ref,
-        )
-        return book.insert(spec, digest=digest, actor=actor)
-
-    return _idempotent(key, digest, attempt, lambda t: t)
+    debit, credit = accounts_by_id(original.credit_account_id, original.debit_account_id)
+    row = Row(
+        key,
+        digest,
+        debit,
+        credit,
+        original.amount,
+        Kind.REVERSAL,
+        reverses_id=original.pk,
+        memo=reason,
+        place_id=original.place_id,
+        ref=original.ref,
+        actor_id=actor_id(actor),
+    )
+    return run(lambda: post_one(row))
 
 
 def adjustment_post(*, key: str, account: Account, minutes: int, actor: User, reason: str) -> Transfer:
@@ -219,7 +284,7 @@ def adjustment_post(*, key: str, account: Account, minutes: int, actor: User, re
         raise ReasonRequired(field="reason")
     if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes == 0:
         raise BadAmount(field="minutes")
-    issuance = system_account("issuance")
+    issuance = system_account_cached("issuance")
     debit, credit = (issuance, account) if minutes > 0 else (account, issuance)
     return transfer_post(
         key=key, debit=debit, credit=credit, minutes=abs(minutes), kind=Kind.ADJUSTMENT, actor=actor, memo=reason
