@@ -692,10 +692,19 @@ _CONSTRAINTS: dict[str, Callable[[], DomainError]] = {
 }
 
 
+_SQLITE_NAMES = {
+    "ledger_transfer.pending_id": "ledger_transfer_pending_id_key",
+    "ledger_transfer.reverses_id": "ledger_transfer_reverses_id_key",
+}
+
+
 def integrity_to_domain(exc: IntegrityError) -> DomainError:
     """Map a refusal by the database to the user's error, by constraint name. Reached only under races the
     guards forbid (or a caller that skipped the checks): the statement that failed wrote nothing."""
     diag = getattr(getattr(exc, "__cause__", None), "diag", None)
     name = getattr(diag, "constraint_name", None) or ""
+    if diag is None:  # SQLite reports no constraint name but the failed constraint's own, after "failed: "
+        failed = re.search(r"constraint failed: ([\w.]+)", str(exc))
+        name = _SQLITE_NAMES.get(failed.group(1), failed.group(1)) if failed else ""
     make = _CONSTRAINTS.get(name)
     return make() if make is not None else IdempotencyConflict()
