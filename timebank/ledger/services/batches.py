@@ -35,7 +35,7 @@ from .core import (
     _hours,
     actor_id,
     atomic,
-    insert_transfers,
+    insert_rows,
     lock_accounts,
     policies_fresh,
     request_hash,
@@ -150,7 +150,7 @@ def batch_post(*, key: str, entries: Sequence[BatchEntry], actor: User | None = 
             ]
             for start in range(0, len(rows), CHUNK):
                 chunk = rows[start : start + CHUNK]
-                if len(insert_transfers(chunk)) != len(chunk):  # a line's key was taken by another request
+                if insert_rows(chunk) != len(chunk):  # a line's key was taken by another request
                     raise IdempotencyConflict(field="key")
             return batch
 

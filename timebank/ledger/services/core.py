@@ -508,13 +508,29 @@ def _postgres() -> bool:
 
 
 def insert_transfers(rows: Sequence[Row], *, guard: Guard | None = None) -> list[Transfer]:
-    """THE insert of transfers: every transfer row of the ledger is written by this function.
+    """THE insert of transfers: every transfer row of the ledger is written here (or by :func:`insert_rows`,
+    its bulk form for batches, which shares the statement and the row values of :meth:`Row.values`).
 
     With ``guard``: one row, inserted only if the guard holds and its key is new; returns [] otherwise.
     Without: all rows in one statement (the caller holds the locks and made the checks); a row whose key
     exists is skipped (so a concurrent duplicate of the first row is seen as [] or a shorter list).
+    Each inserted posting is announced to partner systems on commit.
     """
     now = timezone.now()
+    inserted = _execute_insert(rows, guard, now)
+    made = [row.transfer(inserted[row.key], now) for row in rows if row.key in inserted]
+    for t in made:
+        webhook_events.transfer_posted(t)  # sent to partner systems on commit
+    return made
+
+
+def insert_rows(rows: Sequence[Row]) -> int:
+    """The bulk form for batches: no model instances, no per-transfer event (a batch is not announced
+    transfer by transfer). Returns how many rows were inserted (a row whose key exists is skipped)."""
+    return len(_execute_insert(rows, None, timezone.now()))
+
+
+def _execute_insert(rows: Sequence[Row], guard: Guard | None, now: dt.datetime) -> dict[str, int]:
     pg = _postgres()
     cast = [f"%s::{t}" if pg else "%s" for _c, t in _COLUMNS]
     params: list[Any] = []
@@ -531,11 +547,7 @@ def insert_transfers(rows: Sequence[Row], *, guard: Guard | None = None) -> list
         sql, params = _guarded_sql(rows[0], guard, cast, now)
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        inserted = {k: pk for pk, k in cur.fetchall()}
-    made = [row.transfer(inserted[row.key], now) for row in rows if row.key in inserted]
-    for t in made:
-        webhook_events.transfer_posted(t)  # sent to partner systems on commit
-    return made
+        return {k: pk for pk, k in cur.fetchall()}
 
 
 def _guarded_sql(row: Row, g: Guard, cast: list[str], now: dt.datetime) -> tuple[str, list[Any]]:
