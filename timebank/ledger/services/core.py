@@ -526,8 +526,18 @@ def insert_transfers(rows: Sequence[Row], *, guard: Guard | None = None) -> list
 
 def insert_rows(rows: Sequence[Row]) -> int:
     """The bulk form for batches: no model instances, no per-transfer event (a batch is not announced
-    transfer by transfer). Returns how many rows were inserted (a row whose key exists is skipped)."""
-    return len(_execute_insert(rows, None, timezone.now()))
+    transfer by transfer). Returns how many rows were inserted. A row whose key exists is skipped (SQLite)
+    or fails the statement (PostgreSQL's COPY: an IntegrityError on ``ledger_transfer_key_key``)."""
+    now = timezone.now()
+    if not _postgres():
+        return len(_execute_insert(rows, None, now))
+    # PostgreSQL: COPY (the insert trigger and the constraints apply to copied rows as to inserted ones). A
+    # line key already taken fails the unique index instead of being skipped: the batch is refused whole.
+    with connection.cursor() as cur, connection.wrap_database_errors:
+        with cur.copy(f"COPY ledger_transfer ({_COLUMN_LIST}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([str(v) if isinstance(v, str) else v for v in row.values(now)])
+        return int(cur.rowcount)
 
 
 def _execute_insert(rows: Sequence[Row], guard: Guard | None, now: dt.datetime) -> dict[str, int]:
