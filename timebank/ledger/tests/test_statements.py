@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from timebank.ledger import errors, selectors, services
-from timebank.ledger.models import Account, Transfer
+from timebank.ledger.models import Account, Batch, Transfer
 from timebank.ledger.services import core
 from timebank.people.services import relationship_create
 
@@ -133,3 +133,22 @@ def test_database_refusals_are_told_apart_by_constraint_name(people):
         assert isinstance(core.integrity_to_domain(info.value), error), (row.key, info.value)
     assert not Transfer.objects.filter(key__startswith="name-raw-").exists()
     assert Account.objects.get(pk=debit.pk).posted_balance == selectors.resident_balance(li).posted
+
+
+def test_a_batch_whose_line_key_is_taken_is_refused_whole(people):
+    """A batch's transfers are copied in one statement; a line key already used refuses the whole batch."""
+    li, mother, volunteer, _elder = people
+    debit, credit = services.account_for(li), services.account_for(mother)
+    # a transfer under a batch line's key (no service makes one: written past the key check)
+    core.insert_transfers([core.Row("taken-batch/2", "x", debit, credit, 1, "family_transfer")])
+    issuance = services.system_account("issuance")
+    target = services.account_for(volunteer)
+    entries = [services.BatchEntry(str(n), issuance, target, 10, "group_credit") for n in (1, 2, 3)]
+    before = (Transfer.objects.count(), selectors.resident_balance(volunteer))
+    with pytest.raises(errors.IdempotencyConflict):
+        services.batch_post(key="taken-batch", entries=entries)
+    assert (Transfer.objects.count(), selectors.resident_balance(volunteer)) == before
+    assert not Batch.objects.filter(key="taken-batch").exists()
+    made = services.batch_post(key="fresh-batch", entries=entries)
+    assert made.count == 3 and Transfer.objects.filter(batch=made).count() == 3
+    assert selectors.resident_balance(volunteer).posted == before[1].posted + 30
