@@ -152,3 +152,23 @@ def test_a_batch_whose_line_key_is_taken_is_refused_whole(people):
     made = services.batch_post(key="fresh-batch", entries=entries)
     assert made.count == 3 and Transfer.objects.filter(batch=made).count() == 3
     assert selectors.resident_balance(volunteer).posted == before[1].posted + 30
+
+
+def test_batch_rows_move_balances_whatever_path_wrote_them(people):
+    """Rows of a batch are added to the cached balances by the statement trigger, also when written past
+    the services; a batch row that is not a plain posting is refused by the database."""
+    li, mother, _volunteer, _elder = people
+    made = services.batch_post(
+        key="raw-batch-1",
+        entries=[services.BatchEntry("1", services.account_for(li), services.account_for(mother), 7, "donation")],
+    )
+    before_li, before_mother = selectors.resident_balance(li).posted, selectors.resident_balance(mother).posted
+    debit, credit = core.accounts_by_id(services.account_for(li).pk, services.account_for(mother).pk)
+    rows = [core.Row(f"raw-batch-1/x{n}", "x", debit, credit, 5, "donation", batch_id=made.pk) for n in range(3)]
+    core.insert_transfers(rows)  # a multi-row INSERT, not the batch service's COPY
+    assert selectors.resident_balance(li).posted == before_li - 15
+    assert selectors.resident_balance(mother).posted == before_mother + 15
+    with pytest.raises(IntegrityError) as info, transaction.atomic():
+        core.insert_transfers([rows[0].but(key="raw-batch-1/held", phase="pending")])
+    assert info.value.__cause__.diag.constraint_name == "ledger_batch_rows_posted"
+    assert selectors.resident_balance(li).posted == before_li - 15
