@@ -2,7 +2,7 @@
 
 How a posting reaches the database (see docs/ledger.md, "The write path"):
 
-* **One statement on the normal path.** :func:`insert_guarded` sends a single ``INSERT … SELECT … WHERE
+* **One statement on the normal path.** :func:`insert_transfers` sends a single ``INSERT … SELECT … WHERE
   <guards> ON CONFLICT (key) DO NOTHING RETURNING id``. On PostgreSQL its first part locks the cached
   accounts of the transfer in primary-key order (``FOR UPDATE`` in a CTE), so the guards read the locked
   rows: the accounts are open, the payer can pay, the receiver stays under the balance cap, a hold is not
@@ -192,7 +192,7 @@ def ledger_policy(key: str, *, on: dt.date | None = None) -> Any:
     """The value of policy ``key`` in force on ``on`` (today), from this process's copy.
 
     Decisions made with it are checked in the statement that writes (the stamp guard of
-    :func:`insert_guarded`); a refusal made with it is checked against a fresh stamp (:func:`policies_fresh`).
+    :func:`insert_transfers`); a refusal made with it is checked against a fresh stamp (:func:`policies_fresh`).
     """
     value = policies().value(key, on or timezone.localdate())
     return json.loads(json.dumps(value)) if isinstance(value, dict | list) else value
