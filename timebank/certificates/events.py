@@ -1,6 +1,6 @@
 """Events for partner systems, sent after the transaction that caused them commits.
 
-Other apps call these with one line (care.services.visit_confirm, ledger.services._Book.insert); each
+Other apps call these with one line (care.services.visit_confirm, ledger.services.core.insert_transfers); each
 function only registers a ``transaction.on_commit`` callback, so a rolled-back change never leaves the
 building. The event id is derived from the event and the object (uuid5), so the same event emitted twice
 (a confirmation pressed twice) is one event, and every retry or replay of it carries the same id.

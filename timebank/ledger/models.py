@@ -165,7 +165,10 @@ class Transfer(models.Model):
         POST = "post", _("Hold released to the receiver")
         VOID = "void", _("Hold cancelled")
 
-    key = models.CharField(max_length=80, unique=True)
+    # System keys (``visit-<id>-credit``, ``pool-grant:<id>``, …) are stored as they are; a client's key is
+    # stored as ``c:<user id>:<key>`` (see ledger.services.client_key), so no client can take a system key
+    # or another client's key.
+    key = models.CharField(max_length=100, unique=True)
     request_hash = models.CharField(max_length=64, help_text="what was asked for under this key")
     debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="debits")
     credit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="credits")
@@ -208,6 +211,9 @@ class Transfer(models.Model):
             models.Index(fields=["debit_account"], condition=Q(phase="pending"), name="transfer_pending_debit_idx"),
             models.Index(fields=["credit_account"], condition=Q(phase="pending"), name="transfer_pending_credit_idx"),
         ]
+
+    #: Not stored: set by the services on the transfer they return, True when the call replayed an earlier one.
+    replayed: bool = False
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.debit_account_id}→{self.credit_account_id} {self.amount}"

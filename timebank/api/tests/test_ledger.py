@@ -88,3 +88,17 @@ def test_donation_to_the_pool(api, token, world, funded_son):
     assert r.status_code == 201 and r.json()["kind"] == "donation"
     balance = api.get(f"/ledger/residents/{funded_son.resident_id}/balance", token=token(funded_son, "read")).json()
     assert balance["posted_minutes"] == 540
+
+
+def test_a_system_shaped_key_lives_in_the_callers_namespace(api, token, world, funded_son):
+    """A key the system will use for a visit's credit, sent by a resident: posted, but under the resident's
+    own namespace, so the visit's credit is not blocked; the answer echoes the key as the caller sent it."""
+    t = token(funded_son, "ledger")
+    body = {"recipient_id": world.elder.pk, "minutes": 30}
+    r = api.post("/ledger/transfers", body, token=t, headers={"Idempotency-Key": "visit-424242-credit"})
+    assert r.status_code == 201, r.content
+    assert r.json()["key"] == "visit-424242-credit" and r.json()["replayed"] is False
+    assert not Transfer.objects.filter(key="visit-424242-credit").exists()
+    assert Transfer.objects.get(pk=r.json()["id"]).key == f"c:{funded_son.pk}:visit-424242-credit"
+    again = api.post("/ledger/donations", {"minutes": 30}, token=t, headers={"Idempotency-Key": "visit-424242-credit"})
+    assert_error(again, 409, "ledger.idempotency_conflict")  # the caller's own key, for a different request

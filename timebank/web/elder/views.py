@@ -344,6 +344,7 @@ def give(request: HttpRequest, elder_id: int) -> HttpResponse:
                     minutes=form.minutes,
                     actor=_user(request),
                     memo=_("Given in the elder pages"),
+                    client=_user(request),
                 )
             except DomainError as exc:
                 put_domain_error(form, exc, {"recipient": "recipient", "minutes": "hours"}, default="hours")

@@ -292,7 +292,7 @@ def test_give_hours_asks_first_then_posts_once(son, world, fund):
     second = give(son, world.elder, **data, confirm="yes")  # the same form sent twice
     assert first.status_code == second.status_code == 302
     [transfer] = Transfer.objects.filter(kind="family_transfer")
-    assert transfer.amount == 120 and transfer.key == key
+    assert transfer.amount == 120 and transfer.key == f"c:{world.son.pk}:{key}"  # in the caller's namespace
     assert resident_balance(world.elder).posted == 120
     assert resident_balance(world.son.resident).posted == 120
 

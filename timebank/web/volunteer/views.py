@@ -360,10 +360,13 @@ def give(request: HttpRequest) -> HttpResponse:
                 from_group_hours=form.cleaned_data["from_group"],
                 actor=user,
                 memo=_("Donation from the volunteer pages"),
+                client=user,
             )
         else:
             assert recipient is not None
-            ledger.family_transfer(key=key, sender=me, recipient=recipient.relative, minutes=form.minutes, actor=user)
+            ledger.family_transfer(
+                key=key, sender=me, recipient=recipient.relative, minutes=form.minutes, actor=user, client=user
+            )
     except DomainError as exc:
         add_domain_error(form, exc)
         return render(request, "web/volunteer/give.html", context, status=400)
