@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from timebank.common.selectors import policy_value
 from timebank.notify.services import notification_send
 from timebank.people.models import Resident
 from timebank.people.selectors import eligibility
@@ -64,8 +63,10 @@ def credited_minutes(actual_minutes: int, coefficient: Decimal | str | int = 1, 
         raise BadCoefficient(field="coefficient") from None
     if not coef.is_finite() or not Decimal("0.1") <= coef <= Decimal("10"):
         raise BadCoefficient(field="coefficient")
-    step = int(policy_value("ledger.rounding_step_minutes", on=on))
-    mode = policy_value("ledger.rounding_mode", on=on)
+    # this process's copy of the policies (no statement); a posting made with it is checked against the
+    # policies' version stamp in the statement that writes it
+    step = int(ledger_policy("ledger.rounding_step_minutes", on=on))
+    mode = ledger_policy("ledger.rounding_mode", on=on)
     raw = Decimal(actual_minutes) * coef / step
     rounding = {"nearest": ROUND_HALF_UP, "down": "ROUND_FLOOR", "up": "ROUND_CEILING"}[mode]
     return int(raw.quantize(Decimal(1), rounding=rounding)) * step

@@ -34,6 +34,7 @@ def production(settings: Any) -> Any:
     settings.SECRET_KEY = keys["SECRET_KEY"]
     settings.SALT_KEY = keys["FIELD_SALT_KEY"]
     settings.ID_HASH_KEY = keys["ID_HASH_KEY"]
+    settings.LEDGER_MARK_KEY = keys["LEDGER_MARK_KEY"]
     settings.SECRET_KEY_FALLBACKS = []
     settings.SESSION_COOKIE_SECURE = True
     settings.CSRF_COOKIE_SECURE = True
