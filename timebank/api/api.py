@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from .auth import auth_for, caller
 from .catalogue import router as catalogue_router
 from .certificates import router as certificates_router
 from .common import SizedJsonParser, responses
-from .errors import BodyTooLarge, MalformedBody, NotAuthenticated, RateLimited, ValidationFailed
+from .errors import BodyTooLarge, CsrfFailed, MalformedBody, NotAuthenticated, RateLimited, ValidationFailed
 from .exchange import router as exchange_router
 from .ledger import router as ledger_router
 from .needs import router as needs_router
@@ -82,16 +83,27 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(cause, DomainError):  # raised by the body parser
         return domain_error(request, cause)
     if isinstance(cause, RequestDataTooBig):
-        return domain_error(request, BodyTooLarge(limit="?"))
+        return domain_error(request, BodyTooLarge(limit=_body_limit()))
     if isinstance(cause, ValueError | RecursionError | UnicodeDecodeError | json.JSONDecodeError):
         return domain_error(request, MalformedBody())
     if exc.status_code == 401:
         return domain_error(request, NotAuthenticated())
-    if exc.status_code == 403:  # e.g. the session's CSRF check
-        return _error(request, 403, {"code": "api.forbidden", "message": _("Forbidden: %(why)s") % {"why": exc}})
+    if exc.status_code == 403:  # the session's CSRF check (ninja's only 403)
+        return domain_error(request, CsrfFailed())
     if exc.status_code == 429:
         return domain_error(request, RateLimited(seconds=1))
-    return _error(request, exc.status_code, {"code": f"http_{exc.status_code}", "message": str(exc)})
+    if exc.status_code == 400:  # ninja could not read the body
+        return domain_error(request, MalformedBody())
+    log.warning("API: unexpected HttpError %s on %s %s", exc.status_code, request.method, request.path)
+    return _error(request, exc.status_code, {"code": f"http_{exc.status_code}", "message": _("The request failed.")})
+
+
+def _body_limit() -> int:
+    """The smaller of the API's own body limit and Django's (DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+    limits = [int(settings.API_MAX_BODY_BYTES)]
+    if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None:
+        limits.append(int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+    return min(limits)
 
 
 def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
@@ -107,7 +119,7 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRespon
 
 
 def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    return domain_error(request, BodyTooLarge(limit="?"))
+    return domain_error(request, BodyTooLarge(limit=_body_limit()))
 
 
 def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

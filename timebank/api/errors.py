@@ -18,6 +18,11 @@ class TokenRevoked(NotAuthenticated):
     message = _("This API token has been revoked.")
 
 
+class TokenExpired(NotAuthenticated):
+    code = "api.token_expired"
+    message = _("This API token expired on {day}. Make a new one on the “API tokens” page.")
+
+
 class MissingScope(NotAllowed):
     code = "api.missing_scope"
     message = _("This API token does not have the “{scope}” scope.")
@@ -26,13 +31,33 @@ class MissingScope(NotAllowed):
 class RateLimited(DomainError):
     code = "api.rate_limited"
     status = 429
-    message = _("Too many requests with this token. Try again in {seconds} seconds.")
+    message = _("Too many requests. Try again in {seconds} seconds.")
 
 
 class BodyTooLarge(DomainError):
     code = "api.body_too_large"
     status = 413
     message = _("The request body is too large (at most {limit} bytes).")
+
+
+class UnsupportedMediaType(DomainError):
+    code = "api.unsupported_media_type"
+    status = 415
+    message = _("Send the request body as JSON in UTF-8 (Content-Type: application/json).")
+
+
+class LengthRequired(DomainError):
+    code = "api.length_required"
+    status = 411
+    message = _("Send the request body with a Content-Length header (chunked bodies are not accepted).")
+
+
+class CsrfFailed(NotAllowed):
+    code = "api.csrf_failed"
+    message = _(
+        "The request was refused: the security check (CSRF) of the signed-in pages failed. "
+        "Reload the page and try again, or call the API with a token."
+    )
 
 
 class MalformedBody(InvalidInput):
