@@ -202,6 +202,7 @@ if THROTTLE_REDIS_URL:
     CACHES["throttle"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": THROTTLE_REDIS_URL,
+        "KEY_PREFIX": env.str("THROTTLE_KEY_PREFIX", default="timebank"),
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 NINJA_PAGINATION_MAX_LIMIT = 100

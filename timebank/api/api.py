@@ -157,6 +157,8 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "roles": [{"role": r.role, "region": r.region.code, "region_name": r.region.name} for r in active_roles(user)],
         "scopes": list(token.scopes) if token is not None else ["read", "write", "ledger"],
         "via": "token" if token is not None else "session",
+        "token_prefix": token.prefix if token is not None else None,
+        "token_expires_at": token.expires_at if token is not None else None,
     }
 
 

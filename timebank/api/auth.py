@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from timebank.people.models import User
@@ -36,7 +37,7 @@ class TokenAuth(HttpBearer):
         if row.revoked_at is not None or not row.user.is_active:
             raise TokenRevoked()
         if row.is_expired():
-            raise TokenExpired(day=row.expires_at.date().isoformat() if row.expires_at else "")
+            raise TokenExpired(day=timezone.localdate(row.expires_at).isoformat() if row.expires_at else "-")
         account_check(row.user_id)
         if not row.has_scope(self.scope):
             raise MissingScope(scope=self.scope)

@@ -85,6 +85,16 @@ class BadScopes(InvalidInput):
     message = _("Unknown scope “{scope}”; the scopes are read, write and ledger.")
 
 
+class NoScopes(InvalidInput):
+    code = "api.no_scopes"
+    message = _("Choose at least one thing the token may do (read, write or ledger).")
+
+
+class BadExpiry(InvalidInput):
+    code = "api.bad_expiry"
+    message = _("A token's expiry must lie between tomorrow and {days} days from today.")
+
+
 class NoResident(NotAllowed):
     code = "api.no_resident"
     message = _("Only a registered resident can do this (this account is not linked to a resident).")

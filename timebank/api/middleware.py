@@ -40,21 +40,23 @@ def is_json_type(content_type: str) -> bool:
 
 def _has_body(request: HttpRequest) -> bool:
     length = str(request.META.get("CONTENT_LENGTH") or "").strip()
-    if "HTTP_TRANSFER_ENCODING" in request.META:
-        return True
     return bool(length) and length != "0"
 
 
 def body_check(request: HttpRequest) -> None:
     """Raise 415 or 413 for a body the API will not read (see the module's docstring)."""
-    if request.method not in UNSAFE or not _has_body(request):
+    if request.method not in UNSAFE:
+        return
+    if "HTTP_TRANSFER_ENCODING" in request.META:  # chunked: Django would read the body as empty
+        raise LengthRequired()
+    if not _has_body(request):
         return
     encoding = str(request.META.get("HTTP_CONTENT_ENCODING") or "identity").strip().lower()
     if not is_json_type(str(request.META.get("CONTENT_TYPE") or "")) or encoding != "identity":
         raise UnsupportedMediaType()
     limit = int(settings.API_MAX_BODY_BYTES)
     declared = str(request.META.get("CONTENT_LENGTH") or "0").strip()
-    if not declared.isdigit():  # chunked: Django would read it as empty
+    if not declared.isdigit():
         raise LengthRequired()
     if int(declared) > limit:
         raise BodyTooLarge(limit=limit)

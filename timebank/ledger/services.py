@@ -298,7 +298,7 @@ def _integrity_to_domain(exc: IntegrityError) -> DomainError:
     if "reverses_id" in text or "reversal" in text:
         return AlreadyReversed()
     if "no_overdraw" in text:
-        return InsufficientBalance(available="?", needed="?")
+        return InsufficientBalance(_("Not enough hours in the account for this transfer."))
     return IdempotencyConflict()
 
 
