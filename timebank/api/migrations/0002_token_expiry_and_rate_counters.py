@@ -4,28 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('api', '0001_initial'),
+        ("api", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apitoken',
-            name='expires_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='expires'),
+            model_name="apitoken",
+            name="expires_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="expires"),
         ),
         migrations.CreateModel(
-            name='RateCounter',
+            name="RateCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=100)),
-                ('slot', models.BigIntegerField()),
-                ('hits', models.IntegerField(default=0)),
-                ('ends_at', models.BigIntegerField(db_index=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=100)),
+                ("slot", models.BigIntegerField()),
+                ("hits", models.IntegerField(default=0)),
+                ("ends_at", models.BigIntegerField(db_index=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('key', 'slot'), name='api_ratecounter_key_slot')],
+                "constraints": [models.UniqueConstraint(fields=("key", "slot"), name="api_ratecounter_key_slot")],
             },
         ),
     ]

@@ -168,7 +168,7 @@ def test_a_tokens_account_gets_the_stated_limit_across_workers(server: dict) -> 
     seen = _statuses(results)
     print(f"[{server['store']}] one token, {2 * ACCOUNT_LIMIT} requests, limit {ACCOUNT_LIMIT}: {seen}")
     assert seen == {200: ACCOUNT_LIMIT, 429: ACCOUNT_LIMIT}, seen
-    status, hdrs, body = next(r for r in results if r[0] == 429)
+    _status, hdrs, body = next(r for r in results if r[0] == 429)
     assert 1 <= int(hdrs["Retry-After"]) <= WINDOW
     refused = json.loads(body)
     assert refused["code"] == "api.rate_limited" and "Try again in" in refused["message"]
