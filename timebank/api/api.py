@@ -11,7 +11,6 @@ import json
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -99,11 +98,9 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _body_limit() -> int:
-    """The smaller of the API's own body limit and Django's (DATA_UPLOAD_MAX_MEMORY_SIZE)."""
-    limits = [int(settings.API_MAX_BODY_BYTES)]
-    if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None:
-        limits.append(int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
-    return min(limits)
+    from .middleware import body_limit
+
+    return body_limit()
 
 
 def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Generic, TypeVar
 
 from django.conf import settings
@@ -119,7 +118,7 @@ class SizedJsonParser(Parser):
     endpoint runs; this is the check for the endpoints that read a body."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        from .middleware import is_json_type
+        from .middleware import is_json_type, loads
 
         if not is_json_type(str(request.META.get("CONTENT_TYPE") or "")):
             raise UnsupportedMediaType()
@@ -127,5 +126,5 @@ class SizedJsonParser(Parser):
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if (declared.isdigit() and int(declared) > limit) or len(request.body) > limit:
             raise BodyTooLarge(limit=limit)
-        data: dict[str, Any] = json.loads(request.body)
+        data: dict[str, Any] = loads(request.body)
         return data

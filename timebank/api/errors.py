@@ -60,6 +60,11 @@ class CsrfFailed(NotAllowed):
     )
 
 
+class UnexpectedBody(InvalidInput):
+    code = "api.unexpected_body"
+    message = _("This endpoint takes no request body: send none, or an empty JSON object.")
+
+
 class MalformedBody(InvalidInput):
     code = "api.malformed_json"
     message = _("The request body is not valid JSON.")

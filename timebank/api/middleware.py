@@ -6,20 +6,30 @@
    UTF-8 if a charset is named, no ``Content-Encoding``; anything else (``text/plain``, a form, XML) is
    415 ``api.unsupported_media_type``, whether or not the endpoint reads a body. A declared length over
    ``API_MAX_BODY_BYTES`` is 413 before the body is read; a body without a length (chunked) is 411.
+3. That body must be strict JSON (:func:`loads`): valid UTF-8, no ``NaN``/``Infinity``, no key given
+   twice, numbers of at most 4300 digits, nesting the parser can follow; else 400
+   ``api.malformed_json``. Endpoints that take no body refuse a malformed one too.
+4. An endpoint that takes no body (``POST /visits/{id}/confirm``) refuses one other than ``{}``: 400
+   ``api.unexpected_body`` (a body it would ignore is a mistake of the caller's, like an unknown field).
 
 Answers are the API's error shape in the caller's language (this middleware comes after LocaleMiddleware).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
+from functools import cache
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 from timebank.common.errors import DomainError
 
-from .errors import BodyTooLarge, LengthRequired, UnsupportedMediaType
+from .errors import BodyTooLarge, LengthRequired, MalformedBody, UnexpectedBody, UnsupportedMediaType
 from .throttle import address_check
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -38,9 +48,69 @@ def is_json_type(content_type: str) -> bool:
     return True
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key!r} is given twice")
+        out[key] = value
+    return out
+
+
+def loads(body: bytes) -> Any:
+    """Strict JSON: UTF-8 text, no NaN/Infinity, no repeated key. Raises :class:`MalformedBody`."""
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_no_constants, object_pairs_hook=_no_repeats)
+    except (ValueError, RecursionError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
+        raise MalformedBody() from None
+
+
+def body_limit() -> int:
+    """The smaller of the API's own body limit and Django's (DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+    limits = [int(settings.API_MAX_BODY_BYTES)]
+    if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None:
+        limits.append(int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+    return min(limits)
+
+
 def _has_body(request: HttpRequest) -> bool:
     length = str(request.META.get("CONTENT_LENGTH") or "").strip()
     return bool(length) and length != "0"
+
+
+@cache
+def _operations_with_a_body() -> frozenset[tuple[str, str]]:
+    """(METHOD, OpenAPI path) of every operation that reads a request body, from the API's own schema."""
+    from .api import api
+
+    schema = api.get_openapi_schema()
+    return frozenset(
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "requestBody" in op
+    )
+
+
+_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def unexpected_body_check(request: HttpRequest) -> None:
+    """Raise :class:`UnexpectedBody` when an operation that reads no body was sent one (other than ``{}``)."""
+    if request.method not in UNSAFE or not _has_body(request):
+        return
+    match = request.resolver_match
+    if match is None or not match.route:
+        return
+    path = "/" + _CONVERTER.sub(r"{\1}", match.route)
+    if (str(request.method), path) in _operations_with_a_body():
+        return
+    if loads(request.body) != {}:
+        raise UnexpectedBody()
 
 
 def body_check(request: HttpRequest) -> None:
@@ -59,7 +129,12 @@ def body_check(request: HttpRequest) -> None:
     if not declared.isdigit():
         raise LengthRequired()
     if int(declared) > limit:
-        raise BodyTooLarge(limit=limit)
+        raise BodyTooLarge(limit=body_limit())
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise BodyTooLarge(limit=body_limit()) from None
+    loads(body)
 
 
 class ApiGuardMiddleware:
@@ -76,3 +151,13 @@ class ApiGuardMiddleware:
 
                 return domain_error(request, exc)
         return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> HttpResponse | None:
+        if request.path_info.startswith("/api/"):
+            try:
+                unexpected_body_check(request)
+            except DomainError as exc:
+                from .api import domain_error
+
+                return domain_error(request, exc)
+        return None

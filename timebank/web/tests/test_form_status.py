@@ -1,0 +1,105 @@
+"""Every form page answers 400 when it refuses what was entered (and shows why), never 200.
+
+A refused entry that answers 200 looks like success to scripts, monitors and the browser's history
+(the station's register form did). The tiny demo city is loaded once; each demo account walks the pages
+it can reach from its home page (links within the site, breadth first, at most ``PAGES`` pages), finds
+every ``<form method="post">`` and posts it back empty. The answer must not be 200 with an error on the
+page: a refusal is 400 (or 403/404/409 for a refusal of the action itself); forms that need no input
+may carry out their action (302/303).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from timebank.people.demo import DEMO_ACCOUNTS
+from timebank.people.models import User
+
+PAGES = 120
+#: Addresses not walked or posted to: leaving, switching language or view mode, static files, the API
+#: and the admin (they have their own tests), downloads.
+SKIP = re.compile(r"^/(logout|i18n|static|api|admin|media)/|\.(pdf|xlsx|csv|png|svg|js|css)$|/export|/download")
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.forms: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "a" and a.get("href"):
+            self.links.append(str(a["href"]))
+        if tag == "form" and (a.get("method") or "get").lower() == "post":
+            self.forms.append(str(a.get("action") or ""))
+
+
+def _refused_on_the_page(html: str) -> bool:
+    return 'role="alert"' in html or 'class="errorlist' in html
+
+
+@pytest.fixture(scope="module")
+def demo_city(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    with django_db_blocker.unblock():
+        call_command("seed_demo", scale="tiny", seed=7, verbosity=0)
+    yield
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+def _walk(client: Client) -> dict[str, str]:
+    """{form action: page it was found on} for the pages reachable from the home page."""
+    seen: set[str] = set()
+    forms: dict[str, str] = {}
+    todo = deque(["/"])
+    while todo and len(seen) < PAGES:
+        url = todo.popleft()
+        if url in seen:
+            continue
+        seen.add(url)
+        r = client.get(url)
+        if r.status_code != 200 or not r.get("Content-Type", "").startswith("text/html"):
+            continue
+        page = _Page()
+        page.feed(r.content.decode())
+        for action in page.forms:
+            target = urljoin(url, action or url)
+            if not SKIP.search(urlparse(target).path):
+                forms.setdefault(target, url)
+        for href in page.links:
+            target, _frag = urldefrag(urljoin(url, href))
+            parsed = urlparse(target)
+            if parsed.netloc or SKIP.search(parsed.path) or target in seen:
+                continue
+            todo.append(target)
+    return forms
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("account", [a.key for a in DEMO_ACCOUNTS], ids=[a.key for a in DEMO_ACCOUNTS])
+def test_every_form_refuses_an_empty_entry_with_400(demo_city: Any, account: str, settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    phone = next(a.phone for a in DEMO_ACCOUNTS if a.key == account)
+    client = Client()
+    client.force_login(User.objects.get(username=phone))
+    forms = _walk(client)
+    wrong = []
+    for action, found_on in sorted(forms.items()):
+        r = client.post(action, {})
+        html = r.content.decode(errors="replace") if r.status_code == 200 else ""
+        if r.status_code == 200 and _refused_on_the_page(html):
+            wrong.append(f"{action} (form on {found_on}): 200 with an error shown")
+        elif r.status_code >= 500:
+            wrong.append(f"{action} (form on {found_on}): {r.status_code}")
+    print(f"{account}: {len(forms)} forms posted empty")
+    assert forms, f"{account} found no form"
+    assert not wrong, "\n".join(wrong)
