@@ -10,6 +10,7 @@ may carry out their action (302/303).
 
 from __future__ import annotations
 
+import io
 import re
 from collections import deque
 from html.parser import HTMLParser
@@ -50,7 +51,7 @@ def _refused_on_the_page(html: str) -> bool:
 @pytest.fixture(scope="module")
 def demo_city(django_db_setup: Any, django_db_blocker: Any) -> Any:
     with django_db_blocker.unblock():
-        call_command("seed_demo", scale="tiny", seed=7, verbosity=0)
+        call_command("seed_demo", scale="tiny", seed=7, stdout=io.StringIO())
     yield
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
@@ -84,7 +85,7 @@ def _walk(client: Client) -> dict[str, str]:
     return forms
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 @pytest.mark.parametrize("account", [a.key for a in DEMO_ACCOUNTS], ids=[a.key for a in DEMO_ACCOUNTS])
 def test_every_form_refuses_an_empty_entry_with_400(demo_city: Any, account: str, settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -103,3 +104,21 @@ def test_every_form_refuses_an_empty_entry_with_400(demo_city: Any, account: str
     print(f"{account}: {len(forms)} forms posted empty")
     assert forms, f"{account} found no form"
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.django_db
+def test_a_refused_login_is_400(client: Client) -> None:
+    assert client.post("/login/", {}).status_code == 400
+    assert client.post("/login/", {"username": "13800138000", "password": "wrong"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_station_register_form_answers_400_on_a_refused_entry(client: Client, social_worker: User) -> None:
+    """The defect this file was written for: the register form answered 200 when it refused the entry."""
+    from timebank.people.models import Resident
+
+    client.force_login(social_worker)
+    r = client.post("/station/residents/new/", {"name": "王\u202e秀英", "idem": "web-0123456789abcdef"})
+    assert r.status_code == 400
+    assert 'role="alert"' in r.content.decode()
+    assert not Resident.objects.exists()
