@@ -12,7 +12,9 @@ import json
 import re
 from typing import Any
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from timebank.api.api import api as ninja_api
 from timebank.api.models import RateCounter
@@ -117,3 +119,73 @@ def test_english_callers_get_english(api, token, world):
         headers={"Authorization": f"Bearer {token(world.worker)}", "Accept-Language": "en"},
     )
     assert assert_error(r, 400, "api.malformed_json")["message"] == "The request body is not valid JSON."
+
+
+# ------------------------------------------------------------------ fuzz: content types, sizes and bytes
+
+_MEDIA = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/json; charset=utf-16",
+        "application/vnd.api+json",
+        "text/plain",
+        "text/json",
+        "application/javascript",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=zz",
+        "application/octet-stream",
+        "",
+        "application/json;;;",
+        "APPLICATION/JSON",
+    ]
+)
+
+
+@hypothesis.settings(
+    max_examples=120,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture, hypothesis.HealthCheck.too_slow],
+)
+@hypothesis.given(
+    op=st.sampled_from(write_operations()),
+    content_type=_MEDIA,
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+            max_leaves=12,
+        ).map(lambda v: json.dumps(v).encode()),
+        st.integers(min_value=60_000, max_value=80_000).map(lambda n: b'{"x": "' + b"a" * n + b'"}'),
+    ),
+)
+def test_fuzzed_bodies_and_content_types_are_4xx_and_write_nothing(op, content_type, body, fuzz_ctx):
+    """Whatever the bytes and the declared type: a 4xx with the error shape (or a success the endpoint
+    would give anyway — never for a refused content type or size), never a 500; a refusal writes nothing."""
+    api, secret, before = fuzz_ctx
+    method, path, _op = op
+    r = api.client.generic(
+        method.upper(),
+        "/api/v1" + _fill(path, 999_999_999),  # no such record: nothing may be written
+        body,
+        content_type=content_type,
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert r.status_code < 500, r.content[:300]
+    json_type = content_type.split(";")[0].strip().lower() in ("application/json", "application/vnd.api+json")
+    if not json_type and body:
+        assert r.status_code == 415, (content_type, r.status_code)
+    if len(body) > 64 * 1024:
+        assert r.status_code in (413, 415), r.status_code
+    if r.status_code >= 400:
+        assert_error(r, r.status_code)
+    assert counts() == before
+
+
+@pytest.fixture
+def fuzz_ctx(api, token, world):
+    secret = token(world.worker)
+    return api, secret, counts()
