@@ -12,6 +12,7 @@ Environment variables (all optional on a developer machine):
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -197,7 +198,7 @@ API_RATE_WINDOW_SECONDS = env.int("API_RATE_WINDOW_SECONDS", default=60)
 # Rate limits count in a store all workers share (timebank/api/throttle.py): Redis when THROTTLE_REDIS_URL
 # is set (production: redis://127.0.0.1:6379/1), else a counter table in the database. Never per process.
 THROTTLE_REDIS_URL = env.str("THROTTLE_REDIS_URL", default="")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES: dict[str, dict[str, Any]] = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if THROTTLE_REDIS_URL:
     CACHES["throttle"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
