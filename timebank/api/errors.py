@@ -46,6 +46,10 @@ class UnsupportedMediaType(DomainError):
     message = _("Send the request body as JSON in UTF-8 (Content-Type: application/json).")
 
 
+class FileExpected(UnsupportedMediaType):
+    message = _("Send the file as multipart/form-data (the field “file”).")
+
+
 class LengthRequired(DomainError):
     code = "api.length_required"
     status = 411

@@ -4,8 +4,10 @@
    authentication, so failed token guesses count too.
 2. A body sent with an unsafe method must be JSON: ``Content-Type: application/json`` (or ``…+json``),
    UTF-8 if a charset is named, no ``Content-Encoding``; anything else (``text/plain``, a form, XML) is
-   415 ``api.unsupported_media_type``, whether or not the endpoint reads a body. A declared length over
+   415 ``api.unsupported_media_type``, whether or not the endpoint reads a body. The file uploads of the
+   schema (``multipart/form-data``, the exchange imports) take only that. A declared length over
    ``API_MAX_BODY_BYTES`` is 413 before the body is read; a body without a length (chunked) is 411.
+   Which operation takes which body comes from the OpenAPI schema (checked once the URL is resolved).
 3. That body must be strict JSON (:func:`loads`): valid UTF-8, no ``NaN``/``Infinity``, no key given
    twice, numbers of at most 4300 digits, nesting the parser can follow; else 400
    ``api.malformed_json``. Endpoints that take no body refuse a malformed one too.
@@ -29,7 +31,7 @@ from django.http import HttpRequest, HttpResponse
 
 from timebank.common.errors import DomainError
 
-from .errors import BodyTooLarge, LengthRequired, MalformedBody, UnexpectedBody, UnsupportedMediaType
+from .errors import BodyTooLarge, FileExpected, LengthRequired, MalformedBody, UnexpectedBody, UnsupportedMediaType
 from .throttle import address_check
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -83,58 +85,58 @@ def _has_body(request: HttpRequest) -> bool:
 
 
 @cache
-def _operations_with_a_body() -> frozenset[tuple[str, str]]:
-    """(METHOD, OpenAPI path) of every operation that reads a request body, from the API's own schema."""
+def _operations() -> dict[tuple[str, str], frozenset[str]]:
+    """(METHOD, OpenAPI path) of every operation → the media types its request body may have (empty:
+    it takes no body), from the API's own schema."""
     from .api import api
 
     schema = api.get_openapi_schema()
-    return frozenset(
-        (method.upper(), path)
+    return {
+        (method.upper(), path): frozenset(op.get("requestBody", {}).get("content", {}))
         for path, item in schema["paths"].items()
         for method, op in item.items()
-        if isinstance(op, dict) and "requestBody" in op
-    )
+        if isinstance(op, dict)
+    }
 
 
 _CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+MULTIPART = "multipart/form-data"
 
 
-def unexpected_body_check(request: HttpRequest) -> None:
-    """Raise :class:`UnexpectedBody` when an operation that reads no body was sent one (other than ``{}``)."""
-    if request.method not in UNSAFE or not _has_body(request):
+def body_check(request: HttpRequest) -> None:
+    """Raise 411, 413, 415 or 400 for a body the endpoint will not read (see the module's docstring)."""
+    if request.method not in UNSAFE:
         return
     match = request.resolver_match
     if match is None or not match.route:
         return
-    path = "/" + _CONVERTER.sub(r"{\1}", match.route)
-    if (str(request.method), path) in _operations_with_a_body():
-        return
-    if loads(request.body) != {}:
-        raise UnexpectedBody()
-
-
-def body_check(request: HttpRequest) -> None:
-    """Raise 415 or 413 for a body the API will not read (see the module's docstring)."""
-    if request.method not in UNSAFE:
+    media = _operations().get((str(request.method), "/" + _CONVERTER.sub(r"{\1}", match.route)))
+    if media is None:  # no such operation: the endpoint answers 404 or 405
         return
     if "HTTP_TRANSFER_ENCODING" in request.META:  # chunked: Django would read the body as empty
         raise LengthRequired()
     if not _has_body(request):
         return
+    content_type = str(request.META.get("CONTENT_TYPE") or "")
     encoding = str(request.META.get("HTTP_CONTENT_ENCODING") or "identity").strip().lower()
-    if not is_json_type(str(request.META.get("CONTENT_TYPE") or "")) or encoding != "identity":
+    if MULTIPART in media:  # a file upload: the endpoint checks the file's size and kind itself
+        if content_type.partition(";")[0].strip().lower() != MULTIPART or encoding != "identity":
+            raise FileExpected()
+        return
+    if not is_json_type(content_type) or encoding != "identity":
         raise UnsupportedMediaType()
-    limit = int(settings.API_MAX_BODY_BYTES)
     declared = str(request.META.get("CONTENT_LENGTH") or "0").strip()
     if not declared.isdigit():
         raise LengthRequired()
-    if int(declared) > limit:
+    if int(declared) > int(settings.API_MAX_BODY_BYTES):
         raise BodyTooLarge(limit=body_limit())
     try:
         body = request.body
     except RequestDataTooBig:
         raise BodyTooLarge(limit=body_limit()) from None
-    loads(body)
+    data = loads(body)
+    if not media and data != {}:
+        raise UnexpectedBody()
 
 
 class ApiGuardMiddleware:
@@ -145,19 +147,20 @@ class ApiGuardMiddleware:
         if request.path_info.startswith("/api/"):
             try:
                 address_check(request)
-                body_check(request)
             except DomainError as exc:
-                from .api import domain_error
-
-                return domain_error(request, exc)
+                return _refuse(request, exc)
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> HttpResponse | None:
         if request.path_info.startswith("/api/"):
             try:
-                unexpected_body_check(request)
+                body_check(request)
             except DomainError as exc:
-                from .api import domain_error
-
-                return domain_error(request, exc)
+                return _refuse(request, exc)
         return None
+
+
+def _refuse(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    from .api import domain_error
+
+    return domain_error(request, exc)
