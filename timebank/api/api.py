@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -23,7 +24,15 @@ from .auth import auth_for, caller
 from .catalogue import router as catalogue_router
 from .certificates import router as certificates_router
 from .common import SizedJsonParser, responses
-from .errors import BodyTooLarge, CsrfFailed, MalformedBody, NotAuthenticated, RateLimited, ValidationFailed
+from .errors import (
+    BodyTooLarge,
+    CsrfFailed,
+    MalformedBody,
+    MalformedUpload,
+    NotAuthenticated,
+    RateLimited,
+    ValidationFailed,
+)
 from .exchange import router as exchange_router
 from .ledger import router as ledger_router
 from .needs import router as needs_router
@@ -119,6 +128,10 @@ def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return domain_error(request, BodyTooLarge(limit=_body_limit()))
 
 
+def bad_upload(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return domain_error(request, MalformedUpload())
+
+
 def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     """A bug: logged with its traceback, answered with the shape and no internals."""
     log.exception("API error on %s %s", request.method, request.path)
@@ -135,6 +148,7 @@ _HANDLERS: list[tuple[type[Exception], Any]] = [
     (Http404, not_found),
     (PermissionDenied, permission_denied),
     (RequestDataTooBig, too_big),
+    (MultiPartParserError, bad_upload),
     (Exception, unexpected),
 ]
 for _exc, _handler in _HANDLERS:

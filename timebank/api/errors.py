@@ -69,6 +69,11 @@ class UnexpectedBody(InvalidInput):
     message = _("This endpoint takes no request body: send none, or an empty JSON object.")
 
 
+class MalformedUpload(InvalidInput):
+    code = "api.malformed_upload"
+    message = _("The upload could not be read: send the file as multipart/form-data with a boundary.")
+
+
 class MalformedBody(InvalidInput):
     code = "api.malformed_json"
     message = _("The request body is not valid JSON.")

@@ -28,10 +28,19 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 
 from timebank.common.errors import DomainError
 
-from .errors import BodyTooLarge, FileExpected, LengthRequired, MalformedBody, UnexpectedBody, UnsupportedMediaType
+from .errors import (
+    BodyTooLarge,
+    FileExpected,
+    LengthRequired,
+    MalformedBody,
+    MalformedUpload,
+    UnexpectedBody,
+    UnsupportedMediaType,
+)
 from .throttle import address_check
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -122,6 +131,12 @@ def body_check(request: HttpRequest) -> None:
     if MULTIPART in media:  # a file upload: the endpoint checks the file's size and kind itself
         if content_type.partition(";")[0].strip().lower() != MULTIPART or encoding != "identity":
             raise FileExpected()
+        try:
+            request.POST  # noqa: B018 - parse the upload now, where a broken one can be answered
+        except MultiPartParserError:
+            raise MalformedUpload() from None
+        except RequestDataTooBig:
+            raise BodyTooLarge(limit=body_limit()) from None
         return
     if not is_json_type(content_type) or encoding != "identity":
         raise UnsupportedMediaType()

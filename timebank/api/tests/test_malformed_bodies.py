@@ -40,6 +40,10 @@ def _fill(path: str, ids: int) -> str:
     return re.sub(r"\{[^}]+\}", str(ids), path)
 
 
+def _is_upload(op: dict[str, Any]) -> bool:
+    return "multipart/form-data" in op.get("requestBody", {}).get("content", {})
+
+
 def _body_fields(op: dict[str, Any]) -> list[str]:
     schema = ninja_api.get_openapi_schema()
     body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
@@ -53,6 +57,18 @@ def _body_fields(op: dict[str, Any]) -> list[str]:
 def malformed(op: dict[str, Any]) -> dict[str, tuple[bytes, str, set[int]]]:
     fields = _body_fields(op) or ["x"]
     huge = "1" + "0" * 5000
+    if _is_upload(op):  # a file upload (the exchange imports): JSON of any kind is the wrong type
+        return {
+            "json-instead-of-a-file": (b'{"file": "x"}', "application/json", {415}),
+            "text/plain": (b"name,id\n", "text/plain", {415}),
+            "broken-multipart": (b"--zz\r\nbroken", "multipart/form-data; boundary=zz", {400}),
+            "no-boundary": (b"--zz\r\nbroken", "multipart/form-data", {400}),
+            "multipart-without-the-file": (
+                b'--zz\r\nContent-Disposition: form-data; name="other"\r\n\r\nx\r\n--zz--\r\n',
+                "multipart/form-data; boundary=zz",
+                {400},
+            ),
+        }
     return {
         "json-as-text/plain": (json.dumps(dict.fromkeys(fields, 1)).encode(), "text/plain", {415}),
         "form-encoded": (b"a=1&b=2", "application/x-www-form-urlencoded", {415}),

@@ -105,7 +105,7 @@ def test_register_with_a_bad_id_keeps_what_was_typed_and_writes_nothing(client, 
     client.force_login(social_worker)
     before = Resident.objects.count()
     response = client.post("/station/residents/new/", _register_payload(community, id_number="44200019400101123"))
-    assert response.status_code == 200
+    assert response.status_code == 400  # a refused entry (it was 200: issue 13)
     form = response.context["form"]
     assert form.errors["id_number"]
     body = response.content.decode()
