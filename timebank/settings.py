@@ -26,6 +26,7 @@ docs/operators.md lists the production environment.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -96,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "timebank.api.middleware.ApiGuardMiddleware",  # API: rate limit per address, JSON bodies only (415, 413)
 ]
 
 ROOT_URLCONF = "timebank.urls"
@@ -156,14 +158,20 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
-# Lock-out after repeated failed logins (django-axes): 5 failures per phone number lock it for 30 minutes.
+# Lock-out after repeated failed logins (django-axes, failures kept in the database so every worker sees
+# them): 5 failures for one phone number lock that number for 30 minutes, and 30 failures from one address
+# (whatever the numbers: one password tried against many phones) lock that address. The address limit is
+# higher because a community station puts many people behind one address. See timebank/common/lockout.py.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = 0.5
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own (either locks), not the pair
+AXES_HANDLER = "timebank.common.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "timebank.common.lockout.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
-# Not by IP address: a community station puts many people behind one address, and locking the address
-# would lock out the whole station. Password guessing against one phone number is what we stop.
+# Reverse proxies in front of the app whose X-Forwarded-For is trusted for the client's address (0: none).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 LANGUAGE_CODE = "zh-hans"
@@ -255,12 +263,24 @@ LOGGING = {
 CITY_NAME = _("Zhongshan")
 CITY_REGION_CODE = "442000"
 
-# The public API (timebank.api, docs/api.md): request limits and token rate limits.
+# The public API (timebank.api, docs/api.md): request limits and rate limits.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)  # larger JSON bodies: 413
-API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)  # requests per token per window
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)  # requests per account (tokens + session) per window
+API_RATE_LIMIT_PER_ADDRESS = env.int("API_RATE_LIMIT_PER_ADDRESS", default=1200)  # per client address
 API_RATE_WINDOW_SECONDS = env.int("API_RATE_WINDOW_SECONDS", default=60)
 # POST /api/v1/bench/write, the API benchmark's baseline write (bench/api_bench.py sets it): off elsewhere.
 API_BENCH_ENDPOINTS = env.bool("API_BENCH_ENDPOINTS", default=False)
+# Rate limits count in a store all workers share (timebank/api/throttle.py): Redis when THROTTLE_REDIS_URL
+# is set (production: redis://127.0.0.1:6379/1), else a counter table in the database. Never per process.
+THROTTLE_REDIS_URL = env.str("THROTTLE_REDIS_URL", default="")
+CACHES: dict[str, dict[str, Any]] = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if THROTTLE_REDIS_URL:
+    CACHES["throttle"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": THROTTLE_REDIS_URL,
+        "KEY_PREFIX": env.str("THROTTLE_KEY_PREFIX", default="timebank"),
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
 NINJA_PAGINATION_MAX_LIMIT = 100
 
 # The public address printed on certificates (their QR codes point to <PUBLIC_BASE_URL>/verify/<code>).

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import transaction
 from django.db.utils import Error as DatabaseLayerError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -26,7 +27,15 @@ from .auth import auth_for, caller
 from .catalogue import router as catalogue_router
 from .certificates import router as certificates_router
 from .common import SizedJsonParser, responses
-from .errors import BodyTooLarge, MalformedBody, NotAuthenticated, RateLimited, ValidationFailed
+from .errors import (
+    BodyTooLarge,
+    CsrfFailed,
+    MalformedBody,
+    MalformedUpload,
+    NotAuthenticated,
+    RateLimited,
+    ValidationFailed,
+)
 from .exchange import router as exchange_router
 from .ledger import router as ledger_router
 from .models import BenchmarkWrite
@@ -87,16 +96,25 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(cause, DomainError):  # raised by the body parser
         return domain_error(request, cause)
     if isinstance(cause, RequestDataTooBig):
-        return domain_error(request, BodyTooLarge(limit="?"))
+        return domain_error(request, BodyTooLarge(limit=_body_limit()))
     if isinstance(cause, ValueError | RecursionError | UnicodeDecodeError | json.JSONDecodeError):
         return domain_error(request, MalformedBody())
     if exc.status_code == 401:
         return domain_error(request, NotAuthenticated())
-    if exc.status_code == 403:  # e.g. the session's CSRF check
-        return _error(request, 403, {"code": "api.forbidden", "message": _("Forbidden: %(why)s") % {"why": exc}})
+    if exc.status_code == 403:  # the session's CSRF check (ninja's only 403)
+        return domain_error(request, CsrfFailed())
     if exc.status_code == 429:
         return domain_error(request, RateLimited(seconds=1))
-    return _error(request, exc.status_code, {"code": f"http_{exc.status_code}", "message": str(exc)})
+    if exc.status_code == 400:  # ninja could not read the body
+        return domain_error(request, MalformedBody())
+    log.warning("API: unexpected HttpError %s on %s %s", exc.status_code, request.method, request.path)
+    return _error(request, exc.status_code, {"code": f"http_{exc.status_code}", "message": _("The request failed.")})
+
+
+def _body_limit() -> int:
+    from .middleware import body_limit
+
+    return body_limit()
 
 
 def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
@@ -112,7 +130,11 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRespon
 
 
 def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    return domain_error(request, BodyTooLarge(limit="?"))
+    return domain_error(request, BodyTooLarge(limit=_body_limit()))
+
+
+def bad_upload(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return domain_error(request, MalformedUpload())
 
 
 def database_error(request: HttpRequest, exc: DatabaseLayerError) -> HttpResponse:
@@ -142,6 +164,7 @@ _HANDLERS: list[tuple[type[Exception], Any]] = [
     (PermissionDenied, permission_denied),
     (RequestDataTooBig, too_big),
     (DatabaseLayerError, database_error),
+    (MultiPartParserError, bad_upload),
     (Exception, unexpected),
 ]
 for _exc, _handler in _HANDLERS:
@@ -161,6 +184,8 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "roles": [{"role": r.role, "region": r.region.code, "region_name": r.region.name} for r in active_roles(user)],
         "scopes": list(token.scopes) if token is not None else ["read", "write", "ledger"],
         "via": "token" if token is not None else "session",
+        "token_prefix": token.prefix if token is not None else None,
+        "token_expires_at": token.expires_at if token is not None else None,
     }
 
 

@@ -1,4 +1,5 @@
-"""Who is calling: a personal API token (Bearer) with scopes and a rate limit, or the pages' session.
+"""Who is calling: a personal API token (Bearer) with scopes and an expiry, or the pages' session; both
+counted in the account's rate limit (:mod:`timebank.api.throttle`).
 
 Every operation names the scope it needs (``read``, ``write`` or ``ledger``); :func:`auth_for` gives the
 pair of authenticators for it. A session (the signed-in pages, with Django's CSRF check on unsafe
@@ -7,41 +8,23 @@ methods) may do whatever the pages let that person do, so it carries every scope
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from timebank.people.models import User
 
-from .errors import MissingScope, RateLimited, TokenRevoked
-from .models import ApiToken
+from .errors import MissingScope, TokenExpired, TokenRevoked
 from .selectors import token_find
 from .services import token_touch
-
-
-def rate_check(token: ApiToken) -> None:
-    """A fixed-window counter per token in Django's cache; raises :class:`RateLimited` over the limit."""
-    window = max(int(settings.API_RATE_WINDOW_SECONDS), 1)
-    limit = int(settings.API_RATE_LIMIT)
-    now = time.time()
-    slot = int(now // window)
-    key = f"api-rate:{token.prefix}:{slot}"
-    cache.add(key, 0, timeout=window + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=window + 5)
-        count = 1
-    if count > limit:
-        raise RateLimited(seconds=max(int((slot + 1) * window - now), 1))
+from .throttle import account_check
 
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer tb_…``: the token's hash matches, it is not revoked, it has the scope."""
+    """``Authorization: Bearer tb_…``: the token's hash matches, it is neither revoked nor expired, its
+    account is within the rate limit, it has the scope."""
 
     def __init__(self, scope: str) -> None:
         self.scope = scope
@@ -53,7 +36,9 @@ class TokenAuth(HttpBearer):
             return None  # not ours: the request is unauthenticated (401), or the session decides
         if row.revoked_at is not None or not row.user.is_active:
             raise TokenRevoked()
-        rate_check(row)
+        if row.is_expired():
+            raise TokenExpired(day=timezone.localdate(row.expires_at).isoformat() if row.expires_at else "-")
+        account_check(row.user_id)
         if not row.has_scope(self.scope):
             raise MissingScope(scope=self.scope)
         token_touch(row)
@@ -62,11 +47,13 @@ class TokenAuth(HttpBearer):
 
 
 class PagesSession(SessionAuth):
-    """The signed-in pages' session (cookie), with Django's CSRF check on unsafe methods."""
+    """The signed-in pages' session (cookie), with Django's CSRF check on unsafe methods; counted in the
+    same per-account rate limit as the account's tokens."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = request.user
         if user.is_authenticated and user.is_active:
+            account_check(user.pk)
             return user
         return None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Generic, TypeVar
 
 from django.conf import settings
@@ -15,7 +14,7 @@ from pydantic import ConfigDict, field_validator
 
 from timebank.common.errors import NotFound
 
-from .errors import BodyTooLarge
+from .errors import BodyTooLarge, UnsupportedMediaType
 
 M = TypeVar("M", bound=Model)
 T = TypeVar("T")
@@ -50,7 +49,7 @@ class ErrorOut(Schema):
 
 
 #: Documented on every operation (and returned with :class:`ErrorOut`).
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 429), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 411, 413, 415, 429), ErrorOut)
 
 
 def responses(ok: Any, status: int = 200) -> dict[int, Any]:
@@ -114,12 +113,18 @@ def get_visible(qs: QuerySet[M], pk: int) -> M:
 
 
 class SizedJsonParser(Parser):
-    """JSON bodies up to ``API_MAX_BODY_BYTES``; larger ones are refused with 413 before parsing."""
+    """JSON bodies (``Content-Type: application/json``, else 415) up to ``API_MAX_BODY_BYTES`` (else 413,
+    before parsing). :class:`~timebank.api.middleware.ApiGuardMiddleware` checks the same before any
+    endpoint runs; this is the check for the endpoints that read a body."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        from .middleware import is_json_type, loads
+
+        if not is_json_type(str(request.META.get("CONTENT_TYPE") or "")):
+            raise UnsupportedMediaType()
         limit = int(settings.API_MAX_BODY_BYTES)
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if (declared.isdigit() and int(declared) > limit) or len(request.body) > limit:
             raise BodyTooLarge(limit=limit)
-        data: dict[str, Any] = json.loads(request.body)
+        data: dict[str, Any] = loads(request.body)
         return data

@@ -18,6 +18,11 @@ class TokenRevoked(NotAuthenticated):
     message = _("This API token has been revoked.")
 
 
+class TokenExpired(NotAuthenticated):
+    code = "api.token_expired"
+    message = _("This API token expired on {day}. Make a new one on the “API tokens” page.")
+
+
 class MissingScope(NotAllowed):
     code = "api.missing_scope"
     message = _("This API token does not have the “{scope}” scope.")
@@ -26,13 +31,47 @@ class MissingScope(NotAllowed):
 class RateLimited(DomainError):
     code = "api.rate_limited"
     status = 429
-    message = _("Too many requests with this token. Try again in {seconds} seconds.")
+    message = _("Too many requests. Try again in {seconds} seconds.")
 
 
 class BodyTooLarge(DomainError):
     code = "api.body_too_large"
     status = 413
     message = _("The request body is too large (at most {limit} bytes).")
+
+
+class UnsupportedMediaType(DomainError):
+    code = "api.unsupported_media_type"
+    status = 415
+    message = _("Send the request body as JSON in UTF-8 (Content-Type: application/json).")
+
+
+class FileExpected(UnsupportedMediaType):
+    message = _("Send the file as multipart/form-data (the field “file”).")
+
+
+class LengthRequired(DomainError):
+    code = "api.length_required"
+    status = 411
+    message = _("Send the request body with a Content-Length header (chunked bodies are not accepted).")
+
+
+class CsrfFailed(NotAllowed):
+    code = "api.csrf_failed"
+    message = _(
+        "The request was refused: the security check (CSRF) of the signed-in pages failed. "
+        "Reload the page and try again, or call the API with a token."
+    )
+
+
+class UnexpectedBody(InvalidInput):
+    code = "api.unexpected_body"
+    message = _("This endpoint takes no request body: send none, or an empty JSON object.")
+
+
+class MalformedUpload(InvalidInput):
+    code = "api.malformed_upload"
+    message = _("The upload could not be read: send the file as multipart/form-data with a boundary.")
 
 
 class MalformedBody(InvalidInput):
@@ -58,6 +97,16 @@ class KeyMismatch(InvalidInput):
 class BadScopes(InvalidInput):
     code = "api.bad_scopes"
     message = _("Unknown scope “{scope}”; the scopes are read, write and ledger.")
+
+
+class NoScopes(InvalidInput):
+    code = "api.no_scopes"
+    message = _("Choose at least one thing the token may do (read, write or ledger).")
+
+
+class BadExpiry(InvalidInput):
+    code = "api.bad_expiry"
+    message = _("A token's expiry must lie between tomorrow and {days} days from today.")
 
 
 class NoResident(NotAllowed):

@@ -27,6 +27,12 @@ class MeOut(Schema):
     roles: list[RoleOut]
     scopes: list[str] = Field(..., examples=[["read", "write"]])
     via: str = Field(..., examples=["token"])
+    token_prefix: str | None = Field(None, description="The calling token's prefix (null for the session).")
+    token_expires_at: dt.datetime | None = Field(
+        None,
+        description="When the calling token stops working (null: never, or the session).",
+        examples=["2027-03-01T00:00:00+08:00"],
+    )
 
 
 class RegionRef(Schema):

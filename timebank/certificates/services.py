@@ -12,6 +12,7 @@ import secrets
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from timebank.people.models import Resident, User
 from timebank.rewards.selectors import service_minutes
@@ -57,11 +58,11 @@ def certificate_apply(
         raise NotAVolunteer()
     today = timezone.localdate()
     if period_start > period_end:
-        raise BadPeriod(field="period_start", reason="the start is after the end")
+        raise BadPeriod(field="period_start", reason=_("the start is after the end"))
     if period_end > today:
-        raise BadPeriod(field="period_end", reason="the end is in the future")
+        raise BadPeriod(field="period_end", reason=_("the end is in the future"))
     if period_start < today.replace(year=today.year - MAX_PERIOD_YEARS):
-        raise BadPeriod(field="period_start", reason=f"more than {MAX_PERIOD_YEARS} years ago")
+        raise BadPeriod(field="period_start", reason=_("more than {years} years ago").format(years=MAX_PERIOD_YEARS))
     with transaction.atomic():
         Resident.objects.select_for_update().filter(pk=volunteer.pk).first()  # one open application per period
         if VolunteerCertificate.objects.filter(

@@ -91,7 +91,9 @@ def volunteer_certificates(request: HttpRequest) -> HttpResponse:
         today = timezone.localdate()
         form = ApplyForm(initial={"period_start": today.replace(month=1, day=1), "period_end": today})
     mine = VolunteerCertificate.objects.filter(volunteer=me).order_by("-applied_at")
-    return render(request, "certificates/volunteer.html", {"form": form, "certificates": mine, "has_pdf": HAS_PDF})
+    context = {"form": form, "certificates": mine, "has_pdf": HAS_PDF}
+    status = 400 if form.is_bound and form.errors else 200  # a refused application is a 400, like every form
+    return render(request, "certificates/volunteer.html", context, status=status)
 
 
 @area_required("volunteer")

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
 from .memo import remembered
@@ -16,6 +17,7 @@ from .models import PolicyValue
 class PolicyMissing(DomainError):
     code = "policy_missing"
     status = 500
+    message = _("No value of the policy {key} is in force on {day}: the system is misconfigured.")
 
 
 def policy_value(key: str, *, on: dt.date | None = None) -> Any:
@@ -27,7 +29,7 @@ def policy_value(key: str, *, on: dt.date | None = None) -> Any:
     day = on or timezone.localdate()
     in_force = remembered(("policies", day), lambda: _policies_on(day))
     if key not in in_force:
-        raise PolicyMissing(f"no value of policy {key} in force on {day}")
+        raise PolicyMissing(key=key, day=day.isoformat())
     value = in_force[key]
     # JSON lists and objects are copied: a caller changing its copy must not change the request's memo.
     return copy.deepcopy(value) if isinstance(value, dict | list) else value

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from timebank.care import services as care_services
 from timebank.care.models import Item
@@ -73,7 +74,7 @@ def availability_set(
         except (TypeError, ValueError):
             raise BadSchedule(field="slots", reason=repr(slot)) from None
         if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
-            raise BadSchedule(field="weekday", reason=f"weekday={weekday!r}")
+            raise BadSchedule(field="weekday", reason=_("the weekday must be 0 (Monday) to 6 (Sunday)"))
         s, e = _time(start, "start"), _time(end, "end")
         if e <= s:
             raise BadSchedule(field="end", reason=f"{s:%H:%M}-{e:%H:%M}")
@@ -109,15 +110,15 @@ def availability_exception_add(
     _may_edit(actor, volunteer)
     _volunteer(volunteer)
     if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
-        raise BadSchedule(field="date", reason=f"date={date!r}")
+        raise BadSchedule(field="date", reason=_("the date is not a calendar day"))
     s = _time(start, "start") if start is not None else None
     e = _time(end, "end") if end is not None else None
     if (s is None) != (e is None):
-        raise BadSchedule(field="end", reason="give both times or neither")
+        raise BadSchedule(field="end", reason=_("give both the start and the end time, or neither"))
     if s is not None and e is not None and e <= s:
         raise BadSchedule(field="end", reason=f"{s:%H:%M}-{e:%H:%M}")
     if available and s is None:
-        raise BadSchedule(field="start", reason="an extra slot needs its times")
+        raise BadSchedule(field="start", reason=_("an extra time slot needs its start and end time"))
     with transaction.atomic():
         return AvailabilityException.objects.create(
             volunteer=volunteer, date=date, available=bool(available), start=s, end=e, note=note.strip()[:200]
@@ -164,7 +165,7 @@ def proposal_create(*, actor: User, region: Region, day: Any) -> DispatchProposa
     if not can_manage_region(actor, region):
         raise OutOfScope()
     if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
-        raise BadDay(field="day", reason=f"{day!r}")
+        raise BadDay(field="day", reason=_("it is not a calendar day"))
     plan = selectors.plan_day(region, day)
     with transaction.atomic():
         proposal = DispatchProposal.objects.create(region=region, day=day, created_by=actor, summary=plan.summary)

@@ -15,6 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from timebank.common.errors import OutOfScope
+from timebank.common.names import clean_name
 from timebank.common.text import join_lazy
 from timebank.places.errors import BadCoordinates
 from timebank.places.geo import valid_coordinates
@@ -30,7 +31,6 @@ from .errors import (
     InvalidFlag,
     InvalidIdNumber,
     InvalidLanguage,
-    InvalidName,
     InvalidPhone,
     NotEligibleForRole,
     PhoneInUse,
@@ -43,6 +43,7 @@ from .errors import (
 from .models import PersonalDataView, Relationship, Resident, StaffRole, User
 from .pinyin import pinyin_keys
 from .selectors import can_manage_region, can_manage_resident, eligibility
+from .validators import person_name
 
 LANGUAGES = {"yue": _("Cantonese"), "cmn": _("Mandarin"), "other": _("Other")}
 ROLE_LABELS = {"elder": _("an elder"), "volunteer": _("a volunteer"), "proxy": _("a proxy")}
@@ -134,9 +135,7 @@ def resident_register(
     """
     if actor is not None and not can_manage_region(actor, home_region):
         raise OutOfScope()
-    name = (name or "").strip()
-    if not name or len(name) > 64:
-        raise InvalidName(field="name")
+    name = person_name(name)
     day = today or timezone.localdate()
     try:
         parsed = idnumber.parse(id_number, today=day)
@@ -318,9 +317,7 @@ def staff_create(
     organisation: str = "",
 ) -> User:
     """Create a staff login with one role. A social worker's area is their site's region."""
-    name = (name or "").strip()
-    if not name or len(name) > 64:
-        raise InvalidName(field="name")
+    name = person_name(name)
     if role not in StaffRole.Role.values:
         raise InvalidFlag(field="role", value=role, field_name=_("role"))
     if role == StaffRole.Role.SOCIAL_WORKER:
@@ -333,7 +330,8 @@ def staff_create(
         raise StaffRoleInvalid(field="region", reason=_("a town administrator looks after one town or street"))
     if role == StaffRole.Role.CITY_SUPERVISOR and region.level != Region.Level.CITY:
         raise StaffRoleInvalid(field="region", reason=_("a city supervisor looks after the whole city"))
-    if role == StaffRole.Role.PARTNER_ADMIN and not organisation.strip():
+    organisation = clean_name(organisation, field="organisation")
+    if role == StaffRole.Role.PARTNER_ADMIN and not organisation:
         raise StaffRoleInvalid(field="organisation", reason=_("name the partner organisation"))
     if actor is not None and not can_manage_region(actor, region):
         raise OutOfScope()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from timebank.common.errors import OutOfScope
+from timebank.common.names import clean_name
 
 from .errors import BadCode, BadCoordinates, BadName, BadRegionLevel, BadSiteKind, DuplicateCode
 from .geo import valid_coordinates
@@ -40,7 +41,7 @@ def region_create(
         )
     if not _CODE.fullmatch(code or "") or len(code) > 24:
         raise BadCode(field="code", max_length=24)
-    name = (name or "").strip()
+    name = clean_name(name)
     if not name or len(name) > 64:
         raise BadName(field="name", max_length=64)
     if (lat is not None or lon is not None) and not valid_coordinates(lat, lon):
@@ -82,7 +83,7 @@ def site_create(
             raise OutOfScope()
     if not _CODE.fullmatch(code or "") or len(code) > 32:
         raise BadCode(field="code", max_length=32)
-    name = (name or "").strip()
+    name = clean_name(name)
     if not name or len(name) > 96:
         raise BadName(field="name", max_length=96)
     if kind not in Site.Kind.values:

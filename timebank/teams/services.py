@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from timebank.common.errors import NotAllowed
+from timebank.common.names import clean_name
 from timebank.common.selectors import policy_value
 from timebank.ledger import services as ledger
 from timebank.people.models import Resident, User
@@ -52,7 +53,9 @@ from .selectors import (
 
 
 def _name(value: str, *, max_length: int = 96) -> str:
-    text = (value or "").strip()
+    """A name or title as stored: no invisible or control characters (timebank.common.names), 1 to
+    ``max_length`` characters."""
+    text = clean_name(value)
     if not text or len(text) > max_length:
         raise errors.BadName(field="name", max=max_length)
     return text

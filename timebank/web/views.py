@@ -30,6 +30,12 @@ class LoginView(auth_views.LoginView):
         context["why"] = self.request.GET.get("why", "")
         return context
 
+    def form_invalid(self, form: PhoneLoginForm) -> HttpResponse:  # type: ignore[override]
+        """A refused login is a 400, like every refused form (the page shows why)."""
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:

@@ -323,7 +323,7 @@ def test_pages_apply_accept_issue_publish(client: Client, vol_user, volunteer, s
         {"period_start": end.isoformat(), "period_end": start.isoformat()},
         HTTP_ACCEPT_LANGUAGE="en",
     )
-    assert bad.status_code == 200 and VolunteerCertificate.objects.count() == 1
+    assert bad.status_code == 400 and VolunteerCertificate.objects.count() == 1
 
     client.force_login(social_worker)
     page = client.get(reverse("web:station:certificates"))

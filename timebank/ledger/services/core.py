@@ -715,7 +715,7 @@ _CONSTRAINTS: dict[str, Callable[[], DomainError]] = {
     "ledger_resolution_matches_pending": PendingResolved,
     "ledger_transfer_reverses_id_key": AlreadyReversed,
     "ledger_reversal_mirrors_original": AlreadyReversed,
-    "account_no_overdraw": lambda: InsufficientBalance(available="?", needed="?"),
+    "account_no_overdraw": lambda: InsufficientBalance(_("Not enough hours in the account for this transfer.")),
     "transfer_distinct_accounts": SameAccount,
 }
 

@@ -13,6 +13,14 @@ SCOPE_CHOICES = [
 ]
 
 
+EXPIRY_CHOICES = [
+    ("30", _("In 30 days")),
+    ("90", _("In 90 days")),
+    ("365", _("In one year")),
+    ("", _("Never (until I revoke it)")),
+]
+
+
 class TokenForm(forms.Form):
     name = forms.CharField(
         label=_("What is it for?"),
@@ -21,6 +29,16 @@ class TokenForm(forms.Form):
     )
     scopes = forms.MultipleChoiceField(
         label=_("What may it do?"), choices=SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple, initial=["read"]
+    )
+    expires = forms.TypedChoiceField(
+        label=_("When should it stop working?"),
+        choices=EXPIRY_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial="90",
+        widget=forms.RadioSelect,
+        help_text=_("A token that expires is safer: if it leaks, it stops working by itself."),
     )
 
 

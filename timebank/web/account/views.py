@@ -22,6 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -43,10 +44,11 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _page(request: HttpRequest, form: TokenForm, **extra: object) -> HttpResponse:
+def _page(request: HttpRequest, form: TokenForm, *, status: int = 200, **extra: object) -> HttpResponse:
     labels = dict(SCOPE_CHOICES)
     rows = [(t, [labels.get(s, s) for s in t.scopes]) for t in tokens_of(_user(request))]
-    response = render(request, "web/account/tokens.html", {"form": form, "rows": rows, **extra})
+    context = {"form": form, "rows": rows, "now": timezone.now(), **extra}
+    response = render(request, "web/account/tokens.html", context, status=status)
     add_never_cache_headers(response)  # a new token's secret must not stay in a cache
     return response
 
@@ -59,13 +61,16 @@ def tokens(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             issued = services.token_create(
-                user=_user(request), name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"]
+                user=_user(request),
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_in_days=form.cleaned_data["expires"],
             )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
             return _page(request, TokenForm(), issued=issued)
-    return _page(request, form)
+    return _page(request, form, status=400)
 
 
 @login_required

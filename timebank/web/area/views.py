@@ -217,4 +217,5 @@ def policy_edit(request: HttpRequest, key: str) -> HttpResponse:
         "nav": "policies",
         "supervisor": True,
     }
-    return render(request, "web/area/policy_edit.html", context)
+    status = 400 if form.is_bound and form.errors else 200  # a refused entry is a 400, like every form
+    return render(request, "web/area/policy_edit.html", context, status=status)

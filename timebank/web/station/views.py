@@ -75,6 +75,13 @@ def _remember(request: HttpRequest, form: forms.Form, url: str) -> HttpResponse:
     return redirect(url)
 
 
+def _status(form: forms.Form | None = None, *refusals: str) -> int:
+    """400 when a posted form or the action was refused (what was entered comes back with the reason),
+    else 200: scripts, monitors and the browser see a refusal as one."""
+    refused = (form is not None and form.is_bound and bool(form.errors)) or any(refusals)
+    return 400 if refused else 200
+
+
 def _domain_error(form: forms.Form, exc: DomainError, rename: dict[str, str] | None = None) -> None:
     if rename and exc.field in rename:
         exc.field = rename[exc.field]
@@ -186,7 +193,7 @@ def resident_new(request: HttpRequest) -> HttpResponse:
                 return _remember(request, form, url)
     else:
         form = station_forms.RegisterForm(communities=communities)
-    return render(request, "web/station/resident_new.html", {"form": form, "nav": "new"})
+    return render(request, "web/station/resident_new.html", {"form": form, "nav": "new"}, status=_status(form))
 
 
 def _resident_page(request: HttpRequest, resident: Resident, **extra: Any) -> HttpResponse:
@@ -287,7 +294,7 @@ def need_new(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         tomorrow = timezone.localdate() + dt.timedelta(days=1)
         form = station_forms.NeedForm(items=items, initial={"day": tomorrow, "start": "09:00", "end": "11:00"})
-    return render(request, "web/station/need_new.html", {"form": form, "elder": elder})
+    return render(request, "web/station/need_new.html", {"form": form, "elder": elder}, status=_status(form))
 
 
 def _candidates(need: Need) -> tuple[list[dict[str, Any]], str, bool]:
@@ -358,7 +365,7 @@ def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "idem": form.initial["idem"],
         "visits": need.visits.select_related("volunteer").order_by("-created_at"),
     }
-    return render(request, "web/station/need.html", context)
+    return render(request, "web/station/need.html", context, status=_status(None, error))
 
 
 # --------------------------------------------------------------------------------------------- visits
@@ -421,7 +428,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "dispute": dispute,
         "credited_hours": (visit.credited_minutes or 0) / 60,
     }
-    return render(request, "web/station/visit.html", context)
+    return render(request, "web/station/visit.html", context, status=_status(form, confirm_error))
 
 
 # --------------------------------------------------------------------------------------------- disputes
@@ -457,7 +464,8 @@ def dispute_detail(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = station_forms.ResolveForm()
     held = dispute.visit.hold.amount if dispute.visit.hold else None
-    return render(request, "web/station/dispute.html", {"dispute": dispute, "form": form, "held": held})
+    context = {"dispute": dispute, "form": form, "held": held}
+    return render(request, "web/station/dispute.html", context, status=_status(form))
 
 
 # --------------------------------------------------------------------------------------------- dispatch
@@ -578,7 +586,8 @@ def dispatch_new(request: HttpRequest) -> HttpResponse:
         .select_related("region", "created_by")
         .order_by("-created_at", "-pk")[:8]
     )
-    return render(request, "web/station/dispatch_new.html", {"form": form, "recent": recent, "nav": "dispatch"})
+    context = {"form": form, "recent": recent, "nav": "dispatch"}
+    return render(request, "web/station/dispatch_new.html", context, status=_status(form))
 
 
 @area_required("station")
@@ -616,7 +625,7 @@ def dispatch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "travel_km": _distance_text(int(proposal.summary.get("travel_m") or 0)),
         "nav": "dispatch",
     }
-    return render(request, "web/station/dispatch.html", context)
+    return render(request, "web/station/dispatch.html", context, status=_status(None, error))
 
 
 @area_required("station")
@@ -670,7 +679,7 @@ def dispatch_row(request: HttpRequest, pk: int, row_pk: int) -> HttpResponse:
         "idem": station_forms.RowChangeForm().initial["idem"],
         "nav": "dispatch",
     }
-    return render(request, "web/station/dispatch_row.html", context)
+    return render(request, "web/station/dispatch_row.html", context, status=_status(None, error))
 
 
 @area_required("station")
@@ -706,4 +715,4 @@ def dispatch_accept(request: HttpRequest, pk: int) -> HttpResponse:
         "idem": station_forms.AcceptForm().initial["idem"],
         "nav": "dispatch",
     }
-    return render(request, "web/station/dispatch_accept.html", context)
+    return render(request, "web/station/dispatch_accept.html", context, status=_status(None, error))

@@ -101,11 +101,11 @@ def test_make_change_leave_out_and_accept(client, world, volunteer, need_at, com
     twice = client.post(f"/station/dispatch/{proposal.pk}/accept/", {"idem": "web-accept-1"})
     assert twice.status_code == 302 and twice["Location"] == accepted["Location"]
     late = client.post(f"/station/dispatch/{proposal.pk}/accept/", {"idem": "web-accept-2"})
-    assert late.status_code == 200 and late.context["error"]
+    assert late.status_code == 400 and late.context["error"]
     assert Visit.objects.filter(need__in=[n1, n2, n3]).count() == 1
     # a closed plan cannot be changed
     closed = client.post(url, choose | {"idem": "web-row-3", "volunteer": near.pk})
-    assert closed.status_code == 200 and closed.context["error"]
+    assert closed.status_code == 400 and closed.context["error"]
 
 
 def test_accept_books_every_row_once(client, world, volunteer, need_at, community, day):
@@ -131,7 +131,7 @@ def test_a_volunteer_outside_the_suggestions_is_refused(client, world, volunteer
     client.force_login(world.worker)
     url = f"/station/dispatch/{proposal.pk}/rows/{row.pk}/"
     response = client.post(url, {"idem": "web-row-x", "row": row.pk, "action": "choose", "volunteer": stranger.pk})
-    assert response.status_code == 200 and response.context["error"]
+    assert response.status_code == 400 and response.context["error"]
     row.refresh_from_db()
     assert row.volunteer_id == v.pk and not row.changed_by_hand
     nobody = client.post(url, {"idem": "web-row-y", "row": row.pk, "action": "nobody"})
@@ -145,13 +145,13 @@ def test_a_volunteer_outside_the_suggestions_is_refused(client, world, volunteer
 def test_bad_input_writes_nothing(client, world, community, other_community, day):
     client.force_login(world.worker)
     past = _make(client, community, timezone.localdate() - dt.timedelta(days=1), idem="web-plan-p")
-    assert past.status_code == 200 and past.context["form"].errors["day"]
+    assert past.status_code == 400 and past.context["form"].errors["day"]
     empty = _make(client, community, day, idem="web-plan-e")  # no open needs that day
-    assert empty.status_code == 200 and empty.context["form"].errors["day"]
+    assert empty.status_code == 400 and empty.context["form"].errors["day"]
     foreign = _make(client, other_community, day, idem="web-plan-f")
-    assert foreign.status_code == 200 and foreign.context["form"].errors["area"]
+    assert foreign.status_code == 400 and foreign.context["form"].errors["area"]
     junk = client.post("/station/dispatch/", {"idem": "web-plan-j", "day": "tomorrow", "area": "x"})
-    assert junk.status_code == 200 and set(junk.context["form"].errors) == {"day", "area"}
+    assert junk.status_code == 400 and set(junk.context["form"].errors) == {"day", "area"}
     assert not DispatchProposal.objects.exists()
 
 

@@ -105,7 +105,7 @@ def test_register_with_a_bad_id_keeps_what_was_typed_and_writes_nothing(client, 
     client.force_login(social_worker)
     before = Resident.objects.count()
     response = client.post("/station/residents/new/", _register_payload(community, id_number="44200019400101123"))
-    assert response.status_code == 200
+    assert response.status_code == 400  # a refused entry (it was 200: issue 13)
     form = response.context["form"]
     assert form.errors["id_number"]
     body = response.content.decode()
@@ -134,7 +134,7 @@ def test_a_community_outside_the_area_is_not_offered(client, social_worker, othe
     client.force_login(social_worker)
     before = Resident.objects.count()
     response = client.post("/station/residents/new/", _register_payload(other_community))
-    assert response.status_code == 200 and response.context["form"].errors["home_region"]
+    assert response.status_code == 400 and response.context["form"].errors["home_region"]
     assert Resident.objects.count() == before
 
 
@@ -153,7 +153,7 @@ def test_publish_a_need_and_a_bad_window_writes_nothing(client, world):
     item = Item.objects.get(code="chat")
     bad = {"idem": "web-need-bad-1", "item": item.pk, "day": day, "start": "11:00", "end": "09:00"}
     response = client.post(f"/station/residents/{world.elder.pk}/need/", bad)
-    assert response.status_code == 200 and response.context["form"].errors["end"]
+    assert response.status_code == 400 and response.context["form"].errors["end"]
     assert Need.objects.count() == items
     good = bad | {"idem": "web-need-good-1", "start": "09:00", "end": "11:00", "payer": "government"}
     response = client.post(f"/station/residents/{world.elder.pk}/need/", good)
@@ -175,7 +175,7 @@ def test_dispatch_assign_and_double_booking_in_plain_words(client, world, publis
     visit = Visit.objects.get(need=first)
     assert response["Location"] == f"/station/visits/{visit.pk}/"
     refused = client.post(f"/station/needs/{second.pk}/", {"idem": "web-assign-2", "volunteer": world.vol.resident_id})
-    assert refused.status_code == 200 and refused.context["error"]
+    assert refused.status_code == 400 and refused.context["error"]
     assert not Visit.objects.filter(need=second).exists()
 
 
@@ -188,7 +188,7 @@ def test_check_in_out_and_confirm_for_an_elder_without_a_phone(client, world, as
     # a time far outside the window is refused next to the field, and nothing moves
     early = {"idem": "web-in-0", "action": "check_in", "at": (start - dt.timedelta(days=1)).strftime(fmt)}
     response = client.post(url, early)
-    assert response.status_code == 200 and response.context["form"].errors["at"]
+    assert response.status_code == 400 and response.context["form"].errors["at"]
     visit.refresh_from_db()
     assert visit.status == Visit.Status.ASSIGNED
     assert client.post(url, {"idem": "web-in-1", "action": "check_in", "at": start.strftime(fmt)}).status_code == 302
@@ -207,7 +207,7 @@ def test_resolve_without_a_reason_writes_nothing(client, world, disputed):
     url = f"/station/disputes/{disputed.pk}/"
     transfers, events = Transfer.objects.count(), CareEvent.objects.count()
     response = client.post(url, {"idem": "web-res-1", "outcome": "void", "reason": "   "})
-    assert response.status_code == 200 and response.context["form"].errors["reason"]
+    assert response.status_code == 400 and response.context["form"].errors["reason"]
     bad_part = client.post(url, {"idem": "web-res-2", "outcome": "part", "reason": "半小时", "minutes": "9999"})
     assert bad_part.context["form"].errors["minutes"]
     disputed.refresh_from_db()
@@ -259,7 +259,7 @@ def test_policy_change_needs_the_confirmation_step_and_a_supervisor(client, supe
     assert PolicyValue.objects.count() == versions + 1
     assert policy_value(KEY, on=dt.date.fromisoformat(day)) == 72000
     again = client.post(url, payload | {"step": "confirm"})  # the same day twice: refused in plain words
-    assert again.status_code == 200 and again.context["form"].errors["effective_from"]
+    assert again.status_code == 400 and again.context["form"].errors["effective_from"]
 
 
 def test_confirmation_sentence_in_english(client, supervisor):

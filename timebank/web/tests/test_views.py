@@ -31,7 +31,7 @@ def test_login_with_phone_as_people_write_it(client, volunteer_user, written):
 
 def test_wrong_password_is_a_form_error(client, volunteer_user):
     response = login(client, "13800138000", "wrong")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "_auth_user_id" not in client.session
     assert response.context["form"].non_field_errors()
 
@@ -39,7 +39,7 @@ def test_wrong_password_is_a_form_error(client, volunteer_user):
 @pytest.mark.parametrize("phone", ["12345", "abc", "1380013800", ""])
 def test_malformed_phone_is_a_form_error_not_a_500(client, phone):
     response = login(client, phone)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["username"]
     assert "_auth_user_id" not in client.session
 
@@ -53,7 +53,7 @@ def test_malformed_phone_message_in_english(client):
 def test_five_wrong_passwords_lock_the_phone_number(client, volunteer_user):
     # the five failures may be written in different ways: they count against one number
     for written in ["13800138000", "138 0013 8000", "+86 13800138000", "138-0013-8000"]:
-        assert login(client, written, "wrong").status_code == 200
+        assert login(client, written, "wrong").status_code == 400
     locked = login(client, "13800138000", "wrong")
     assert locked.status_code == 429
     assert "web/locked_out.html" in [t.name for t in locked.templates]

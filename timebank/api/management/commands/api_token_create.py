@@ -19,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--phone", required=True, help="the user's phone number (their login name)")
         parser.add_argument("--name", required=True, help="what the token is for")
         parser.add_argument("--scopes", default="read", help="comma-separated: read, write, ledger")
+        parser.add_argument("--days", type=int, default=None, help="expires after this many days (default: never)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         phone = options["phone"]
@@ -30,9 +31,14 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no user with phone {phone}")
         try:
-            issued = token_create(user=user, name=options["name"], scopes=options["scopes"].split(","))
+            issued = token_create(
+                user=user, name=options["name"], scopes=options["scopes"].split(","), expires_in_days=options["days"]
+            )
         except DomainError as exc:
             raise CommandError(exc.text) from exc
-        self.stdout.write(f"token {issued.token.prefix} for {user.username} ({', '.join(issued.token.scopes)}):")
+        expiry = issued.token.expires_at.date().isoformat() if issued.token.expires_at else "never"
+        self.stdout.write(
+            f"token {issued.token.prefix} for {user.username} ({', '.join(issued.token.scopes)}), expires {expiry}:"
+        )
         self.stdout.write(issued.secret)
         self.stderr.write("Keep it safe: it is shown only now.")
