@@ -40,6 +40,7 @@ _TOKEN_COLUMNS = (
     "scopes",
     "last_used_at",
     "revoked_at",
+    "expires_at",
     "user__id",
     "user__username",
     "user__is_active",

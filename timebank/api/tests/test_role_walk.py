@@ -188,8 +188,15 @@ def _changelists() -> list[str]:
     ]
 
 
-#: Admin pages for operators only: login accounts, staff roles, webhooks and django-axes' lock-out records.
-OPERATORS_ONLY = ("/admin/people/user/", "/admin/people/staffrole/", "/admin/certificates/webhook", "/admin/axes/")
+#: Admin pages for operators only: login accounts, staff roles, webhooks, django-axes' lock-out records and
+#: staff authenticator devices.
+OPERATORS_ONLY = (
+    "/admin/people/user/",
+    "/admin/people/staffrole/",
+    "/admin/certificates/webhook",
+    "/admin/axes/",
+    "/admin/otp_totp/",  # staff authenticator devices (django-otp)
+)
 
 
 def _operators_only(url: str) -> bool:

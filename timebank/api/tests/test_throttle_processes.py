@@ -14,7 +14,6 @@ spill into the next. The window is an hour; a run that would straddle the hour w
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -28,6 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from timebank.web.production_env import production_env
 
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT_LIMIT = 60
@@ -71,13 +72,18 @@ def _redis_up() -> bool:
         return False
 
 
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+
+
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], dict[str, object]]]:
     folder = tmp_path_factory.mktemp("throttle")
-    env = {
-        **os.environ,
+    # production settings (random keys, HTTPS behind a proxy that says so: PROXY_HEADERS on every request)
+    env = production_env(
+        SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https",
+    )
+    env |= {
         "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
-        "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "STATIC_ROOT": str(folder / "static"),
         "API_RATE_LIMIT": str(ACCOUNT_LIMIT),
@@ -119,7 +125,9 @@ def server(request: pytest.FixtureRequest, prepared: tuple[dict[str, str], dict[
         try:
             for _ in range(150):
                 try:
-                    urllib.request.urlopen(f"{base}/api/v1/health", timeout=2)
+                    urllib.request.urlopen(
+                        urllib.request.Request(f"{base}/api/v1/health", headers=PROXY_HEADERS), timeout=2
+                    )
                     break
                 except OSError:
                     time.sleep(0.2)
@@ -142,7 +150,7 @@ def _burst(base: str, n: int, headers_for: list[dict[str, str]]) -> list[tuple[i
     """``n`` GETs of /api/v1/me from 6 threads, request i with ``headers_for[i % len(headers_for)]``."""
 
     def one(i: int) -> tuple[int, dict[str, str], bytes]:
-        req = urllib.request.Request(f"{base}/api/v1/me", headers=headers_for[i % len(headers_for)])
+        req = urllib.request.Request(f"{base}/api/v1/me", headers=headers_for[i % len(headers_for)] | PROXY_HEADERS)
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 return r.status, dict(r.headers), r.read()

@@ -151,9 +151,10 @@ def test_every_raise_fills_its_placeholders_with_translated_text() -> None:
     problems = []
     for path in sorted(ROOT.rglob("*.py")):
         rel = path.relative_to(ROOT.parent)
-        if any(p in ("tests", "migrations") for p in rel.parts):
+        name = ".".join(rel.with_suffix("").parts).removesuffix(".__init__")
+        if any(p in ("tests", "migrations") for p in rel.parts) or name == "timebank.wsgi":  # wsgi runs the checks
             continue
-        module = importlib.import_module(".".join(rel.with_suffix("").parts).removesuffix(".__init__"))
+        module = importlib.import_module(name)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or (cls := _error_called(module, node)) is None:

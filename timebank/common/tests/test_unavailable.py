@@ -135,14 +135,25 @@ def _kill_while_waiting(
 LIVE = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the migrated rows stay (towns…)
 
 
+@pytest.fixture
+def behind_https_proxy(settings):
+    """The live server is made once per session with production's HTTPS redirect on (it reads the setting
+    when it starts): requests come as through a TLS proxy, which the server trusts (read per request)."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    return {"X-Forwarded-Proto": "https"}
+
+
 @pytest.mark.postgres
 @LIVE
-def test_api_a_killed_connection_answers_503_and_the_retry_posts_once(live_server, second_connection, world, fund):
+def test_api_a_killed_connection_answers_503_and_the_retry_posts_once(
+    live_server, second_connection, world, fund, behind_https_proxy
+):
     son = world.son
     fund(son.resident, 600)
     secret = token_create(user=son, name="test", scopes=("read", "ledger")).secret
     url = f"{live_server.url}/api/v1/ledger/transfers"
     headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": "gift-kill-0001", "Accept-Language": "en"}
+    headers |= behind_https_proxy
     body = {"recipient_id": world.elder.pk, "minutes": 120}
     assert requests.get(f"{live_server.url}/api/v1/me", headers=headers, timeout=30).status_code == 200  # warm
 
@@ -165,7 +176,7 @@ def test_api_a_killed_connection_answers_503_and_the_retry_posts_once(live_serve
 @pytest.mark.postgres
 @LIVE
 def test_page_a_killed_connection_answers_503_in_chinese_and_the_retry_posts_once(
-    live_server, second_connection, world, fund
+    live_server, second_connection, world, fund, behind_https_proxy
 ):
     me = world.vol.resident
     fund(me, 240)
@@ -176,6 +187,8 @@ def test_page_a_killed_connection_answers_503_in_chinese_and_the_retry_posts_onc
     csrf = "k" * 32
     session.cookies.set("csrftoken", csrf)
     url = f"{live_server.url}/volunteer/give/"
+    # over HTTPS, Django's CSRF check also wants the page the form came from
+    session.headers.update(behind_https_proxy | {"Referer": url.replace("http://", "https://", 1)})
     data = {"idem": "web-kill-donate-1", "to": "pool", "amount": "2", "step": "confirm"}
     assert session.get(url, timeout=30).status_code == 200  # warm: the server's connection is open
 

@@ -169,7 +169,7 @@ class _Policies:
         days, values = self.by_key.get(key, ([], []))
         i = bisect.bisect_right(days, day)
         if i == 0:
-            raise PolicyMissing(f"no value of policy {key} in force on {day}")
+            raise PolicyMissing(key=key, day=day.isoformat())
         return values[i - 1]
 
 
