@@ -29,11 +29,16 @@ def _server() -> str:
     return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
 
 
+#: The drill runs here with the development keys (an operator runs it with production's environment, whose
+#: keys pass the start-up checks); the wrong-key cases below change one key only.
+DRILL_ENV = {"DEBUG": "1"}
+
+
 def _manage(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [os.environ.get("PY", str(ROOT / ".venv" / "bin" / "python")), "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url, **env},
+        env={**os.environ, **DRILL_ENV, "DATABASE_URL": url, **env},
         capture_output=True,
         text=True,
         timeout=300,
@@ -47,7 +52,7 @@ def _manage(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str
 def test_the_drill_restores_a_whole_ledger_and_catches_wrong_keys_and_tampering(tmp_path: Path) -> None:
     server = _server()
     prefix = f"tb_drilltest_{os.getpid()}"
-    env = {**os.environ, "DRILL_SERVER": server, "DRILL_PREFIX": prefix}
+    env = {**os.environ, **DRILL_ENV, "DRILL_SERVER": server, "DRILL_PREFIX": prefix}
     env.pop("DATABASE_URL", None)
     try:
         run = subprocess.run(
